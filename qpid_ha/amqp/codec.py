@@ -194,13 +194,31 @@ def _d_list(wide: bool) -> Callable[..., tuple[Any, int]]:
         if depth >= limits.max_depth:
             raise DecodeError("nesting too deep")
         depth += 1
-        out = []
+        out: list[Any] = []
         append = out.append
         for _ in range(count):
             if p >= end:
                 raise DecodeError("list element overruns the list")
-            v, p = _DECODERS[buf[p]](buf, p + 1, limits, depth, reg)
-            append(v)
+            code = buf[p]
+            # Inline the encodings performative fields use most, to save a call per field.
+            if code == 0x40:
+                append(None)
+                p += 1
+            elif code == 0x52 and p + 1 < end:
+                append(_SMALL_UINT[buf[p + 1]])
+                p += 2
+            elif code == 0x43:
+                append(_UINT0)
+                p += 1
+            elif code == 0x41:
+                append(True)
+                p += 1
+            elif code == 0x42:
+                append(False)
+                p += 1
+            else:
+                v, p = _DECODERS[code](buf, p + 1, limits, depth, reg)
+                append(v)
         if p != end:
             raise DecodeError("list size does not match its elements")
         return out, end
@@ -286,6 +304,10 @@ def _d_array(wide: bool) -> Callable[..., tuple[Any, int]]:
             raise DecodeError(f"invalid array element constructor 0x{code:02x}")
         if code not in _ZERO_WIDTH and count > end - p:
             raise DecodeError(f"array claims {count} elements in {end - p} bytes")
+        # Zero-width elements cost no bytes, so bound them by the array's whole encoding (at
+        # most 8 per byte, like a list of list0): else 10 bytes could claim a million values.
+        if code in _ZERO_WIDTH and count > 8 * (end - pos + 1):
+            raise DecodeError(f"array claims {count} zero-width elements in {end - pos + 1} bytes")
         elem = _DECODERS[code]
         conv = reg.get(descriptor) if (reg is not None and descriptor is not None) else None
         values = []
@@ -319,7 +341,7 @@ def _d_described(
     code = buf[pos]
     # Fast path for the small ulong descriptors every performative uses: 0x53 <code>.
     if code == 0x53 and pos + 1 < len(buf):
-        descriptor: Any = ulong(buf[pos + 1])
+        descriptor: Any = _SMALL_ULONG[buf[pos + 1]]
         pos += 2
     else:
         descriptor, pos = _DECODERS[code](buf, pos + 1, limits, depth, None)
@@ -362,10 +384,13 @@ _DECODERS[0x56] = _d_bool
 _DECODERS[0x50] = _fixed(1, lambda b, p: ubyte(b[p]))
 _DECODERS[0x60] = _fixed(2, lambda b, p: ushort(_u16(b, p)[0]))
 _DECODERS[0x70] = _fixed(4, lambda b, p: uint(_u32(b, p)[0]))
-_DECODERS[0x52] = _fixed(1, lambda b, p: uint(b[p]))
+_SMALL_UINT = tuple(uint(i) for i in range(256))
+_SMALL_ULONG = tuple(ulong(i) for i in range(256))
+_UINT0 = _SMALL_UINT[0]
+_DECODERS[0x52] = _fixed(1, lambda b, p: _SMALL_UINT[b[p]])
 _DECODERS[0x43] = _const(uint(0))
 _DECODERS[0x80] = _fixed(8, lambda b, p: ulong(_u64(b, p)[0]))
-_DECODERS[0x53] = _fixed(1, lambda b, p: ulong(b[p]))
+_DECODERS[0x53] = _fixed(1, lambda b, p: _SMALL_ULONG[b[p]])
 _DECODERS[0x44] = _const(ulong(0))
 _DECODERS[0x51] = _fixed(1, lambda b, p: byte(_i8(b, p)[0]))
 _DECODERS[0x61] = _fixed(2, lambda b, p: short(_i16(b, p)[0]))
@@ -404,7 +429,7 @@ _DECODERS[0x45] = _d_list0
 
 
 def decode_value(
-    buf: bytes,
+    buf: bytes | bytearray,
     pos: int = 0,
     limits: DecodeLimits = DEFAULT_LIMITS,
     registry: DescribedRegistry | None = None,

@@ -17,6 +17,7 @@ a handful of attribute checks.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -189,6 +190,21 @@ def _check_expr(var: str, t: str) -> str:
     return f"isinstance({var}, _KINDS['{t}'])"
 
 
+_INLINE_ENCODE = {
+    "uint": (
+        "if {v} == 0:\n    body.append(0x43)\n"
+        "elif {v} < 256:\n    body += _B2(0x52, {v})\n"
+        "else:\n    body += _BU32(0x70, {v})"
+    ),
+    "boolean": "body.append(0x41 if {v} else 0x42)",
+    "binary": (
+        "if len({v}) < 256:\n    body += _B2(0xA0, len({v}))\n"
+        "else:\n    body += _BU32(0xB0, len({v}))\n"
+        "body += {v}"
+    ),
+}
+
+
 def _gen_encode(
     cls: type[Composite],
     names: tuple[str, ...],
@@ -201,41 +217,58 @@ def _gen_encode(
         head += bytes((0x53, cls.DESCRIPTOR))
     else:
         head += b"\x80" + cls.DESCRIPTOR.to_bytes(8, "big")
-    prefix = bytes(head)
-    encoders = tuple(
-        typed_encoder("*" if t not in ("uint", "ulong", "ushort", "ubyte", "boolean", "string",
-                                       "symbol", "symbols", "binary", "map", "fields", "int", "long",
-                                       "timestamp") else t)
-        for t in types
-    )  # fmt: skip
-    mand = tuple(i for i, f in enumerate(names) if f in mandatory)
     n = len(names)
-
-    def encode_amqp(self: Composite, out: bytearray) -> None:
-        values = [getattr(self, f) for f in names]
-        for i in mand:
-            if values[i] is None:
-                raise ValueError(f"{cls.__name__}.{names[i]} is mandatory")
-        last = n - 1
-        while last >= 0 and (values[last] is None or values[last] == defaults[last]):
-            last -= 1
-        out += prefix
-        if last < 0:
-            out.append(0x45)
-            return
-        body = bytearray()
-        for i in range(last + 1):
-            v = values[i]
-            if v is None:
-                body.append(0x40)
-            else:
-                encoders[i](body, v)
-        size = len(body)
-        count = last + 1
-        if size < 255:
-            out += bytes((0xC0, size + 1, count))
+    ns: dict[str, Any] = {
+        "PREFIX": bytes(head),
+        "_B2": struct.Struct(">BB").pack,
+        "_BU32": struct.Struct(">BI").pack,
+        "_H8": struct.Struct(">BBB").pack,
+        "_H32": struct.Struct(">BII").pack,
+        "_ValueError": ValueError,
+    }
+    # Generated per class: field reads, mandatory checks, trailing-null trimming and the
+    # encodings of the common field types are inlined (the transfer path runs this per message).
+    lines = ["def encode_amqp(self, out):"]
+    for i, f in enumerate(names):
+        lines.append(f"    v{i} = self.{f}")
+        if f in mandatory:
+            lines.append(f"    if v{i} is None:")
+            lines.append(f"        raise _ValueError('{cls.__name__}.{f} is mandatory')")
+    lines.append("    out += PREFIX")
+    lines.append(f"    last = {n - 1}")
+    for i in range(n - 1, -1, -1):
+        ns[f"d{i}"] = defaults[i]
+        cond = f"v{i} is None" if defaults[i] is None else f"v{i} is None or v{i} == d{i}"
+        lines.append(f"    if last == {i} and ({cond}):")
+        lines.append(f"        last = {i - 1}")
+    lines.append("    if last < 0:")
+    lines.append("        out.append(0x45)")
+    lines.append("        return")
+    lines.append("    body = bytearray()")
+    for i, t in enumerate(types):
+        lines.append(f"    if last >= {i}:")
+        lines.append(f"        if v{i} is None:")
+        lines.append("            body.append(0x40)")
+        lines.append("        else:")
+        inline = _INLINE_ENCODE.get(t)
+        if inline is None:
+            enc_t = t if t in _TYPED_NAMES else "*"
+            ns[f"e{i}"] = typed_encoder(enc_t)
+            lines.append(f"            e{i}(body, v{i})")
         else:
-            out += b"\xd0" + (size + 4).to_bytes(4, "big") + count.to_bytes(4, "big")
-        out += body
+            for ln in inline.format(v=f"v{i}").split("\n"):
+                lines.append("            " + ln)
+    lines.append("    size = len(body)")
+    lines.append("    if size < 255:")
+    lines.append("        out += _H8(0xC0, size + 1, last + 1)")
+    lines.append("    else:")
+    lines.append("        out += _H32(0xD0, size + 4, last + 1)")
+    lines.append("    out += body")
+    exec("\n".join(lines), ns)
+    return ns["encode_amqp"]
 
-    return encode_amqp
+
+_TYPED_NAMES = frozenset(
+    ("uint", "ulong", "ushort", "ubyte", "boolean", "string", "symbol", "symbols", "binary",
+     "map", "fields", "int", "long", "timestamp")
+)  # fmt: skip

@@ -76,6 +76,7 @@ from .sasl import (
     ServerStep,
 )
 from .session import DEFAULT_WINDOW, LinkFault, Session, SessionFault
+from .trace import describe
 
 __all__ = ["Connection"]
 
@@ -205,6 +206,7 @@ class Connection:
             self._on_eof()
             return
         self._rx = True
+        self._trace = frame_log.isEnabledFor(logging.DEBUG)
         buf = self._inbuf
         if buf:
             buf += data
@@ -234,6 +236,7 @@ class Connection:
 
     def data_to_send(self) -> bytes:
         """Bytes to write to the transport now (may be empty)."""
+        self._trace = frame_log.isEnabledFor(logging.DEBUG)
         if self._dirty:
             dirty, self._dirty = self._dirty, []
             for session in dirty:
@@ -392,10 +395,10 @@ class Connection:
         _pack_size(out, start, len(out) - start)
         if self._trace:
             frame_log.debug(
-                "[%s] %d -> %r%s",
+                "[%s] %d -> %s%s",
                 self.container_id,
                 channel or 0,
-                body,
+                describe(body),
                 f" ({len(payload)} bytes)" if payload else "",
             )
 
@@ -582,10 +585,10 @@ class Connection:
     def _dispatch(self, channel: int, body: Any, payload: bytes) -> None:
         if self._trace:
             frame_log.debug(
-                "[%s] %d <- %r%s",
+                "[%s] %d <- %s%s",
                 self.container_id,
                 channel,
-                body,
+                describe(body),
                 f" ({len(payload)} bytes)" if payload else "",
             )
         cls = type(body)

@@ -42,6 +42,7 @@ EMPTY_FRAME = b"\x00\x00\x00\x08\x02\x00\x00\x00"
 
 _header = struct.Struct(">IBBH")
 _unpack_header = _header.unpack_from
+_unpack_size = struct.Struct(">I").unpack_from
 _pack_header = _header.pack_into
 
 frame_log = logging.getLogger("qpid_ha.amqp.frames")
@@ -64,7 +65,7 @@ def parse_frame(
     avail = len(buf) - pos
     if avail < 4:
         return None
-    size = int.from_bytes(buf[pos : pos + 4], "big")
+    size = _unpack_size(buf, pos)[0]
     if size < 8:
         raise FramingError(f"frame size {size} is smaller than a frame header")
     if size > max_frame_size:
@@ -82,11 +83,13 @@ def parse_frame(
         raise FramingError(f"data offset {doff} points past the frame end")
     if body_start == end:
         return end, ftype, channel, None, b""
-    frame = bytes(buf[body_start:end])
-    body, consumed = decode_value(frame, 0, limits, REGISTRY)
+    # Decode in place; a body that runs past the frame's end is caught just after.
+    body, consumed = decode_value(buf, body_start, limits, REGISTRY)
+    if consumed > end:
+        raise DecodeError("frame body overruns the frame")
     if not isinstance(body, Composite):
-        raise DecodeError("frame body is not a performative", condition="amqp:decode-error")
-    payload = frame[consumed:] if consumed < len(frame) else b""
+        raise DecodeError("frame body is not a performative")
+    payload = bytes(buf[consumed:end]) if consumed < end else b""
     return end, ftype, channel, body, payload
 
 

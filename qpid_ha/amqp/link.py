@@ -46,6 +46,8 @@ class Delivery:
     """
 
     __slots__ = (
+        "_chunks",
+        "_size",
         "aborted",
         "context",
         "delivery_id",
@@ -55,8 +57,6 @@ class Delivery:
         "settled",
         "state",
         "tag",
-        "_chunks",
-        "_size",
     )
 
     def __init__(self, link: Link, delivery_id: int, tag: bytes, remote_settled: bool) -> None:

@@ -23,8 +23,8 @@ __all__ = [
     "Flow",
     "Open",
     "Performative",
-    "Role",
     "ReceiverSettleMode",
+    "Role",
     "SenderSettleMode",
     "Transfer",
 ]

@@ -199,6 +199,11 @@ class Session:
             del self._remote_handles[link.remote_handle]
         if self.links.get(link.name) is link:
             del self.links[link.name]
+        # Unsettled deliveries of a gone link can never be settled over this session.
+        for table in (self._unsettled_in, self._unsettled_out):
+            stale = [k for k, d in table.items() if d.link is link]
+            for k in stale:
+                del table[k]
 
     def _send_transfer(
         self,
@@ -319,21 +324,24 @@ class Session:
             write(channel, _disposition(role, first, last, settled, state))
 
     def _flow_frame(self, link: Link | None) -> Flow:
-        base = {
-            "next_incoming_id": self.next_incoming_id if self.remote_begin else None,
-            "incoming_window": self.incoming_window,
-            "next_outgoing_id": self.next_outgoing_id,
-            "outgoing_window": DEFAULT_WINDOW,
-        }
+        next_incoming_id = self.next_incoming_id if self.remote_begin else None
         if link is None:
-            return Flow(**base)
+            return Flow(
+                next_incoming_id=next_incoming_id,
+                incoming_window=self.incoming_window,
+                next_outgoing_id=self.next_outgoing_id,
+                outgoing_window=DEFAULT_WINDOW,
+            )
         drain = link.drain
         if link.is_sender:
             drain = link._flow_drain_reply or link.drain
             link._flow_drain_reply = False
         echo, link._echo = link._echo, False
         return Flow(
-            **base,
+            next_incoming_id=next_incoming_id,
+            incoming_window=self.incoming_window,
+            next_outgoing_id=self.next_outgoing_id,
+            outgoing_window=DEFAULT_WINDOW,
             handle=link.handle,
             delivery_count=link.delivery_count,
             link_credit=link.credit,

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from .composite import Composite, composite, kind
-from .delivery_states import Accepted, DeliveryState, Modified, Outcome, Received, Rejected, Released
+from .delivery_states import (
+    Accepted,
+    DeliveryState,
+    Modified,
+    Outcome,
+    Received,
+    Rejected,
+    Released,
+)
 from .terminus import Target
 
 __all__ = [
@@ -14,8 +22,8 @@ __all__ = [
     "Declare",
     "Declared",
     "Discharge",
-    "TransactionalState",
     "TransactionError",
+    "TransactionalState",
 ]
 
 

@@ -9,7 +9,7 @@ the same AMQP type.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 __all__ = [
     "Array",
@@ -38,7 +38,7 @@ class _BoundedInt(int):
     lo = 0
     hi = 0
 
-    def __new__(cls, value: int = 0) -> Any:
+    def __new__(cls, value: int = 0) -> Self:
         v = int.__new__(cls, value)
         if not cls.lo <= v <= cls.hi:
             raise ValueError(f"{int(value)} is out of range for AMQP {cls.__name__}")
@@ -187,7 +187,6 @@ class Described:
         return (
             isinstance(other, Described)
             and self.descriptor == other.descriptor
-            and type(self.descriptor) is type(other.descriptor)
             and self.value == other.value
         )
 
@@ -224,7 +223,7 @@ class Array(list[Any]):
             and list.__eq__(self, other)
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         extra = f", descriptor={self.descriptor!r}" if self.descriptor is not None else ""
