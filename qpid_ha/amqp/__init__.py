@@ -35,6 +35,7 @@ from .events import (
     SessionEnded,
 )
 from .link import Delivery, Link
+from .message import BodyKind, Header, Message, Properties, encode_message
 from .performatives import (
     Attach,
     Begin,
@@ -69,6 +70,7 @@ __all__ = [
     "AnonymousServer",
     "Attach",
     "Authenticated",
+    "BodyKind",
     "AuthenticationFailed",
     "Begin",
     "Close",
@@ -93,15 +95,18 @@ __all__ = [
     "Event",
     "ExpiryPolicy",
     "Flow",
+    "Header",
     "Link",
     "LinkAttached",
     "LinkDetached",
     "LinkDrained",
+    "Message",
     "Modified",
     "Open",
     "Outcome",
     "PlainClient",
     "PlainServer",
+    "Properties",
     "Received",
     "ReceiverSettleMode",
     "Rejected",
@@ -121,5 +126,6 @@ __all__ = [
     "Transfer",
     "conditions",
     "decode_value",
+    "encode_message",
     "encode_value",
 ]

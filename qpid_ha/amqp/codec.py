@@ -842,7 +842,12 @@ def encode_value(v: Any, out: bytearray | None = None) -> bytearray:
     """
     if out is None:
         out = bytearray()
-    _encode(out, v)
+    start = len(out)
+    try:
+        _encode(out, v)
+    except struct.error as e:
+        del out[start:]
+        raise ValueError(f"value out of range for its AMQP type: {e}") from None
     return out
 
 

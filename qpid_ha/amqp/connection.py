@@ -271,9 +271,7 @@ class Connection:
             expiry = self._last_rx + self.idle_timeout
             if now >= expiry:
                 self._fail(
-                    ProtocolError(
-                        "local-idle-timeout expired", conditions.RESOURCE_LIMIT_EXCEEDED
-                    )
+                    ProtocolError("local-idle-timeout expired", conditions.RESOURCE_LIMIT_EXCEEDED)
                 )
                 return None
             deadline = expiry
@@ -389,10 +387,21 @@ class Connection:
         out += b"\x00\x00\x00\x00\x02"
         out.append(ftype)
         out += (channel or 0).to_bytes(2, "big")
-        body.encode_amqp(out)
+        try:
+            body.encode_amqp(out)
+        except (ValueError, struct.error) as e:
+            del out[start:]
+            raise UsageError(f"cannot encode {type(body).__name__}: {e}") from None
         if payload:
             out += payload
-        _pack_size(out, start, len(out) - start)
+        size = len(out) - start
+        if size > self.remote_max_frame_size and self.remote_open is not None:
+            del out[start:]
+            raise UsageError(
+                f"a {size}-byte {type(body).__name__} frame exceeds the peer's "
+                f"max-frame-size of {int(self.remote_max_frame_size)}"
+            )
+        _pack_size(out, start, size)
         if self._trace:
             frame_log.debug(
                 "[%s] %d -> %s%s",
@@ -594,9 +603,7 @@ class Connection:
         cls = type(body)
         if cls not in CONNECTION_FRAMES[self.remote]:
             if self.remote is EndpointState.UNINIT:
-                raise ProtocolError(
-                    f"{cls.__name__} before open", conditions.ILLEGAL_STATE
-                )
+                raise ProtocolError(f"{cls.__name__} before open", conditions.ILLEGAL_STATE)
             raise ProtocolError(f"unexpected {cls.__name__}", conditions.ILLEGAL_STATE)
         if cls is Open:
             self._on_open(body)

@@ -325,9 +325,7 @@ class Link:
             raise UsageError("not the open delivery of this link")
         if not more:
             self._open_delivery = None
-        self.session._send_transfer(
-            self, delivery, payload, False, delivery.settled, 0, more, None
-        )
+        self.session._send_transfer(self, delivery, payload, False, delivery.settled, 0, more, None)
 
     def _abort(self, delivery: Delivery) -> None:
         if delivery is not self._open_delivery:

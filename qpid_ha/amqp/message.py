@@ -18,7 +18,7 @@ Every malformation raises :class:`~qpid_ha.errors.DecodeError`, at construction 
 section framing and on first access for a section's content.
 
 :meth:`Message.encode` re-encodes a message for forwarding: a new header and annotations in
-front of the original bare message bytes. :meth:`Message.create` builds a message for an
+front of the original bare message bytes. :func:`encode_message` encodes a message for an
 application.
 """
 
@@ -42,7 +42,7 @@ from .codec import (
     skip_value,
 )
 from .composite import Composite, composite
-from .types import ulong
+from .types import decimal32, decimal64, decimal128, ulong
 
 __all__ = [
     "KEEP",
@@ -53,6 +53,7 @@ __all__ = [
     "Message",
     "Properties",
     "Section",
+    "encode_message",
 ]
 
 
@@ -139,7 +140,7 @@ class Properties(Composite, frozen=True):
 
     Message and correlation ids are a ulong, a :class:`uuid.UUID`, ``bytes`` or ``str``; give
     a number as :class:`~qpid_ha.amqp.types.ulong` (a plain ``int`` encodes as a long, which
-    the spec does not allow; :meth:`Message.create` converts it). Addresses (``to``,
+    the spec does not allow; :func:`encode_message` converts it). Addresses (``to``,
     ``reply_to``) are strings in practice but the spec types them ``*``. Times are
     milliseconds since the Unix epoch.
     """
@@ -180,6 +181,7 @@ _BODY_KINDS: Final = {0x75: BodyKind.DATA, 0x76: BodyKind.SEQUENCE, 0x77: BodyKi
 _SYMBOL_CODES: Final = {name: int(code) for name, code in SECTION_SYMBOLS.items()}
 _u64 = struct.Struct(">Q").unpack_from
 _BYTES_LIKE: Final = (bytes, bytearray, memoryview)
+_DECIMALS: Final = (decimal32, decimal64, decimal128)  # bytes subclasses, but not binary
 _ENCODE_ERRORS: Final = (ValueError, TypeError, OverflowError, struct.error)
 
 
@@ -285,9 +287,10 @@ class Message:
                 )
             code, vpos = _read_descriptor(buf, pos + 1, self._limits)
             rank = _RANK[code]
-            if rank < last or (
-                rank == last and (rank != _BODY_RANK or code != prev or code == Section.AMQP_VALUE)
-            ):
+            # Sections come in rank order, each at most once, except that a body of data or
+            # amqp-sequence sections repeats its one kind.
+            repeats = rank == _BODY_RANK and code == prev and code != Section.AMQP_VALUE
+            if rank < last or (rank == last and not repeats):
                 raise DecodeError(
                     f"message section {_section_name(code)} may not follow {_section_name(prev)}"
                 )
@@ -540,125 +543,6 @@ class Message:
             raise UsageError(f"cannot encode the message: {e}") from None
         return bytes(out)
 
-    @classmethod
-    def create(
-        cls,
-        body: Any = None,
-        *,
-        kind: BodyKind | None = None,
-        header: Header | None = None,
-        properties: Properties | None = None,
-        application_properties: Mapping[str, Any] | None = None,
-        message_annotations: Mapping[Any, Any] | None = None,
-        delivery_annotations: Mapping[Any, Any] | None = None,
-        footer: Mapping[Any, Any] | None = None,
-        durable: bool | None = None,
-        priority: int | None = None,
-        ttl: int | None = None,
-        message_id: Any = None,
-        to: Any = None,
-        subject: str | None = None,
-        reply_to: Any = None,
-        correlation_id: Any = None,
-        content_type: str | None = None,
-        limits: DecodeLimits = DEFAULT_LIMITS,
-    ) -> Message:
-        """Build a message for an application.
-
-        The body goes into sections by this rule, unless ``kind`` says otherwise:
-        ``bytes``, ``bytearray`` or ``memoryview`` become one data section; every other value
-        (``str``, ``dict``, ``list``, numbers, ``None``...) becomes one amqp-value section.
-        With ``kind``:
-
-        - ``BodyKind.DATA``: ``body`` is bytes (one data section) or a list of bytes (one
-          data section each, at least one);
-        - ``BodyKind.SEQUENCE``: ``body`` is a list, sent as one amqp-sequence section;
-        - ``BodyKind.VALUE``: ``body`` is sent as one amqp-value section, even bytes (as
-          python-qpid-proton sends ``Message(body=b"...")``);
-        - ``BodyKind.NONE``: no body section; ``body`` must be ``None``.
-
-        The header and properties sections are sent when given or when one of their
-        shortcut arguments (``durable`` ... ``content_type``) is; a shortcut overrides the
-        field of ``header`` or ``properties``. Annotation and footer keys given as ``str``
-        are encoded as symbols; empty maps are left out.
-
-        Args:
-            body: the application data.
-            kind: the body encoding; by default chosen from the type of ``body``.
-            header: the header section.
-            properties: the properties section.
-            application_properties: string keys to simple values.
-            message_annotations: the message-annotations map.
-            delivery_annotations: the delivery-annotations map.
-            footer: the footer map.
-            durable: header shortcut.
-            priority: header shortcut (0 to 255).
-            ttl: header shortcut, in milliseconds.
-            message_id: properties shortcut; a plain ``int`` is sent as a ulong.
-            to: properties shortcut: the destination address.
-            subject: properties shortcut.
-            reply_to: properties shortcut.
-            correlation_id: properties shortcut; a plain ``int`` is sent as a ulong.
-            content_type: properties shortcut (a MIME type).
-            limits: decoding bounds of the returned message.
-
-        Returns:
-            The message over its new encoding (:attr:`data`).
-
-        Raises:
-            UsageError: a value cannot be encoded or does not fit its section.
-        """
-        h_changes = {
-            k: v
-            for k, v in (("durable", durable), ("priority", priority), ("ttl", ttl))
-            if v is not None
-        }
-        if h_changes:
-            header = msgspec.structs.replace(header or Header(), **h_changes)
-        p_changes = {
-            k: v
-            for k, v in (
-                ("message_id", message_id),
-                ("to", to),
-                ("subject", subject),
-                ("reply_to", reply_to),
-                ("correlation_id", correlation_id),
-                ("content_type", content_type),
-            )
-            if v is not None
-        }
-        if p_changes:
-            properties = msgspec.structs.replace(properties or Properties(), **p_changes)
-        if properties is not None:
-            properties = msgspec.structs.replace(
-                properties,
-                message_id=_message_id(properties.message_id, "message_id"),
-                correlation_id=_message_id(properties.correlation_id, "correlation_id"),
-            )
-        out = bytearray()
-        try:
-            if header is not None:
-                header.encode_amqp(out)
-            if delivery_annotations:
-                _encode_section(out, Section.DELIVERY_ANNOTATIONS, "fields", delivery_annotations)
-            if message_annotations:
-                _encode_section(out, Section.MESSAGE_ANNOTATIONS, "fields", message_annotations)
-            if properties is not None:
-                properties.encode_amqp(out)
-            if application_properties is not None:
-                _encode_section(
-                    out,
-                    Section.APPLICATION_PROPERTIES,
-                    "map",
-                    _string_keys(application_properties),
-                )
-            _encode_body(out, body, kind)
-            if footer:
-                _encode_section(out, Section.FOOTER, "fields", footer)
-        except _ENCODE_ERRORS as e:
-            raise UsageError(f"cannot encode the message: {e}") from None
-        return cls(bytes(out), limits=limits)
-
     def __bytes__(self) -> bytes:
         """The encoded message (:attr:`data`)."""
         return self.data
@@ -666,6 +550,122 @@ class Message:
     def __repr__(self) -> str:
         names = ", ".join(_section_name(span[0]) for span in self._spans)
         return f"<Message {len(self.data)} bytes: {names or 'no sections'}>"
+
+
+def encode_message(
+    body: Any = None,
+    *,
+    body_kind: BodyKind | None = None,
+    header: Header | None = None,
+    properties: Properties | None = None,
+    application_properties: Mapping[str, Any] | None = None,
+    message_annotations: Mapping[Any, Any] | None = None,
+    delivery_annotations: Mapping[Any, Any] | None = None,
+    footer: Mapping[Any, Any] | None = None,
+    durable: bool | None = None,
+    priority: int | None = None,
+    ttl: int | None = None,
+    message_id: Any = None,
+    to: Any = None,
+    subject: str | None = None,
+    reply_to: Any = None,
+    correlation_id: Any = None,
+    content_type: str | None = None,
+) -> bytes:
+    """Encode a message for an application.
+
+    The body goes into sections by this rule, unless ``body_kind`` says otherwise:
+    ``bytes``, ``bytearray`` or ``memoryview`` become one data section; every other value
+    (``str``, ``dict``, ``list``, numbers, ``None``, the decimal types...) becomes one
+    amqp-value section. With ``body_kind``:
+
+    - ``BodyKind.DATA``: ``body`` is bytes (one data section) or a list of bytes (one
+      data section each, at least one);
+    - ``BodyKind.SEQUENCE``: ``body`` is a list, sent as one amqp-sequence section;
+    - ``BodyKind.VALUE``: ``body`` is sent as one amqp-value section, even bytes (as
+      python-qpid-proton sends ``Message(body=b"...")``);
+    - ``BodyKind.NONE``: no body section; ``body`` must be ``None``.
+
+    The header and properties sections are sent when given or when one of their
+    shortcut arguments (``durable`` ... ``content_type``) is; a shortcut overrides the
+    field of ``header`` or ``properties``. Annotation and footer keys given as ``str``
+    are encoded as symbols. Empty maps (application properties too) are left out.
+
+    Args:
+        body: the application data.
+        body_kind: the body encoding; by default chosen from the type of ``body``.
+        header: the header section.
+        properties: the properties section.
+        application_properties: string keys to simple values.
+        message_annotations: the message-annotations map.
+        delivery_annotations: the delivery-annotations map.
+        footer: the footer map.
+        durable: header shortcut.
+        priority: header shortcut (0 to 255).
+        ttl: header shortcut, in milliseconds.
+        message_id: properties shortcut; a plain ``int`` is sent as a ulong.
+        to: properties shortcut: the destination address.
+        subject: properties shortcut.
+        reply_to: properties shortcut.
+        correlation_id: properties shortcut; a plain ``int`` is sent as a ulong.
+        content_type: properties shortcut (a MIME type).
+
+    Returns:
+        The encoded message, ready to send; ``Message(encode_message(...))`` reads it back.
+
+    Raises:
+        UsageError: a value cannot be encoded or does not fit its section.
+    """
+    h_changes = {
+        k: v
+        for k, v in (("durable", durable), ("priority", priority), ("ttl", ttl))
+        if v is not None
+    }
+    if h_changes:
+        header = msgspec.structs.replace(header or Header(), **h_changes)
+    p_changes = {
+        k: v
+        for k, v in (
+            ("message_id", message_id),
+            ("to", to),
+            ("subject", subject),
+            ("reply_to", reply_to),
+            ("correlation_id", correlation_id),
+            ("content_type", content_type),
+        )
+        if v is not None
+    }
+    if p_changes:
+        properties = msgspec.structs.replace(properties or Properties(), **p_changes)
+    if properties is not None:
+        properties = msgspec.structs.replace(
+            properties,
+            message_id=_message_id(properties.message_id, "message_id"),
+            correlation_id=_message_id(properties.correlation_id, "correlation_id"),
+        )
+    out = bytearray()
+    try:
+        if header is not None:
+            header.encode_amqp(out)
+        if delivery_annotations:
+            _encode_section(out, Section.DELIVERY_ANNOTATIONS, "fields", delivery_annotations)
+        if message_annotations:
+            _encode_section(out, Section.MESSAGE_ANNOTATIONS, "fields", message_annotations)
+        if properties is not None:
+            properties.encode_amqp(out)
+        if application_properties:
+            _encode_section(
+                out,
+                Section.APPLICATION_PROPERTIES,
+                "map",
+                _string_keys(application_properties),
+            )
+        _encode_body(out, body, body_kind)
+        if footer:
+            _encode_section(out, Section.FOOTER, "fields", footer)
+    except _ENCODE_ERRORS as e:
+        raise UsageError(f"cannot encode the message: {e}") from None
+    return bytes(out)
 
 
 def _string_keys(props: Mapping[Any, Any]) -> dict[str, Any]:
@@ -677,15 +677,19 @@ def _string_keys(props: Mapping[Any, Any]) -> dict[str, Any]:
     return out
 
 
+def _is_binary(value: Any) -> bool:
+    return isinstance(value, _BYTES_LIKE) and not isinstance(value, _DECIMALS)
+
+
 def _encode_body(out: bytearray, body: Any, kind: BodyKind | None) -> None:
     if kind is None:
-        kind = BodyKind.DATA if isinstance(body, _BYTES_LIKE) else BodyKind.VALUE
+        kind = BodyKind.DATA if _is_binary(body) else BodyKind.VALUE
     if kind is BodyKind.DATA:
-        chunks = [body] if isinstance(body, _BYTES_LIKE) else body
+        chunks = [body] if _is_binary(body) else body
         if not isinstance(chunks, list | tuple) or not chunks:
             raise UsageError("a data body is bytes or a non-empty list of bytes")
         for chunk in chunks:
-            if not isinstance(chunk, _BYTES_LIKE):
+            if not _is_binary(chunk):
                 raise UsageError(f"a data section holds bytes, not {type(chunk).__name__}")
             out += b"\x00\x53\x75"
             encode_value(chunk, out)

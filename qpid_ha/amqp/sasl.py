@@ -143,9 +143,7 @@ class PlainClient:
 
     def initial_response(self, hostname: str | None) -> bytes | None:
         """Send the credentials."""
-        return b"\x00".join(
-            s.encode("utf-8") for s in (self.authzid, self.username, self.password)
-        )
+        return b"\x00".join(s.encode("utf-8") for s in (self.authzid, self.username, self.password))
 
     def challenge(self, data: bytes) -> bytes:
         """PLAIN takes no challenges."""

@@ -149,15 +149,21 @@ class Session:
     def attach_sender(self, name: str, target: Any = None, source: Any = None, **kw: Any) -> Link:
         """Create a sender link and send its attach."""
         link = self._new_link(name, Role.SENDER)
-        link.attach(source=source, target=target, **kw)
+        try:
+            link.attach(source=source, target=target, **kw)
+        except BaseException:
+            del self.links[name]
+            raise
         return link
 
-    def attach_receiver(
-        self, name: str, source: Any = None, target: Any = None, **kw: Any
-    ) -> Link:
+    def attach_receiver(self, name: str, source: Any = None, target: Any = None, **kw: Any) -> Link:
         """Create a receiver link and send its attach."""
         link = self._new_link(name, Role.RECEIVER)
-        link.attach(source=source, target=target, **kw)
+        try:
+            link.attach(source=source, target=target, **kw)
+        except BaseException:
+            del self.links[name]
+            raise
         return link
 
     def _new_link(self, name: str, role: bool) -> Link:
@@ -180,10 +186,10 @@ class Session:
             handle += 1
         if handle > limit:
             raise UsageError("no free link handle on this session")
+        self.connection._write(self.channel, attach.__replace__(handle=handle))
         link.handle = handle
         self._handles[handle] = link
         link.local = EndpointState.ACTIVE
-        self.connection._write(self.channel, attach.__replace__(handle=handle))
 
     def _detach_link(self, link: Link, error: Error | None, closed: bool) -> None:
         self._flush()
@@ -415,9 +421,7 @@ class Session:
             # Answer at once: the peer's detach leaves nothing for the application to decide.
             self._flush()
             link.local = EndpointState.CLOSED
-            self.connection._write(
-                self.channel, Detach(handle=link.handle, closed=detach.closed)
-            )
+            self.connection._write(self.channel, Detach(handle=link.handle, closed=detach.closed))
         del self._remote_handles[detach.handle]  # type: ignore[arg-type]
         if link.local is not EndpointState.UNINIT:
             self._forget_link(link)
@@ -431,8 +435,8 @@ class Session:
         if nii is None:
             nii = 0  # the peer has not seen our begin yet: it counts from our initial id
         self._remote_incoming_window = (
-            (nii + (flow.incoming_window or 0) - self.next_outgoing_id) & _MASK
-        )
+            nii + (flow.incoming_window or 0) - self.next_outgoing_id
+        ) & _MASK
         if self._remote_incoming_window > DEFAULT_WINDOW * 2:
             self._remote_incoming_window = 0  # the peer counted past what we sent: no room
         if self._blocked:

@@ -107,9 +107,7 @@ def test_sasl_anonymous_when_no_credentials() -> None:
 
 
 def test_no_common_mechanism_fails_the_client() -> None:
-    server = Connection(
-        server=True, sasl=SaslServer([PlainServer.from_users({"a": "b"})])
-    )
+    server = Connection(server=True, sasl=SaslServer([PlainServer.from_users({"a": "b"})]))
     client = Connection(sasl=SaslClient.for_credentials())
     p = Pair(client, server)
     p.pump()
@@ -209,8 +207,9 @@ def test_close_with_an_error_reaches_the_peer_and_is_answered() -> None:
 
 def test_frame_before_open_is_an_illegal_state() -> None:
     server = Connection(server=True)
-    server.receive_data(AMQP_HEADER + frame(0, Begin(next_outgoing_id=0, incoming_window=1,
-                                                     outgoing_window=1)))
+    server.receive_data(
+        AMQP_HEADER + frame(0, Begin(next_outgoing_id=0, incoming_window=1, outgoing_window=1))
+    )
     closed = server.next_event()
     assert isinstance(closed, ConnectionClosed)
     assert closed.error is not None and closed.error.condition == conditions.ILLEGAL_STATE
@@ -389,8 +388,10 @@ def test_flow_on_an_unattached_handle_ends_the_session() -> None:
     p = Pair()
     cs, _ss = p.established()
     p.server.receive_data(
-        frame(cs.channel or 0, Flow(incoming_window=1, next_outgoing_id=0, outgoing_window=1,
-                                    handle=7, link_credit=1))
+        frame(
+            cs.channel or 0,
+            Flow(incoming_window=1, next_outgoing_id=0, outgoing_window=1, handle=7, link_credit=1),
+        )
     )
     ended = [e for e in p.server.events() if isinstance(e, SessionEnded)]
     assert ended[0].error is not None
@@ -413,8 +414,9 @@ def test_attach_carries_terminus_and_settle_modes_both_ways() -> None:
     p.pump()
     att = p.one("server", LinkAttached)
     assert att.link.is_sender
-    assert att.attach.source == Source(address="q", distribution_mode="copy",
-                                       capabilities=("queue",))
+    assert att.attach.source == Source(
+        address="q", distribution_mode="copy", capabilities=("queue",)
+    )
     assert att.attach.snd_settle_mode == SenderSettleMode.SETTLED
     assert att.attach.rcv_settle_mode == ReceiverSettleMode.SECOND
     assert att.link.remote_max_message_size == 1000
@@ -494,9 +496,19 @@ def test_echo_asks_the_peer_for_its_link_state() -> None:
     _cl, _sl = p.link(cs, credit=4)
     ch = cs.channel or 0
     p.server.receive_data(
-        frame(ch, Flow(next_incoming_id=0, incoming_window=100, next_outgoing_id=0,
-                       outgoing_window=100, handle=0, delivery_count=0, link_credit=0,
-                       echo=True))
+        frame(
+            ch,
+            Flow(
+                next_incoming_id=0,
+                incoming_window=100,
+                next_outgoing_id=0,
+                outgoing_window=100,
+                handle=0,
+                delivery_count=0,
+                link_credit=0,
+                echo=True,
+            ),
+        )
     )
     reply = p.server.data_to_send()
     assert b"\x00S\x13" in reply  # a flow frame answers the echo
@@ -642,8 +654,7 @@ def test_disposition_range_covering_unknown_ids_updates_only_known_deliveries() 
     p.pump()
     ch = cs.remote_channel or 0
     p.client.receive_data(
-        frame(ch, Disposition(role=True, first=0, last=0xFFFFFFFF, settled=True,
-                              state=Accepted()))
+        frame(ch, Disposition(role=True, first=0, last=0xFFFFFFFF, settled=True, state=Accepted()))
     )
     updated = [e.delivery for e in p.client.events() if isinstance(e, DeliveryUpdated)]
     assert updated == sent
@@ -743,3 +754,23 @@ def test_frame_trace_reads_like_proton_and_hides_sasl_secrets(
     assert any('-> @open(16) [container-id="client"' in ln for ln in lines)
     assert any("<- @open(16)" in ln for ln in lines)
     assert not any("secret" in ln for ln in lines)
+
+
+def test_we_never_send_a_frame_larger_than_the_peer_allows() -> None:
+    p = Pair(Connection(container_id="c", max_frame_size=512), None)
+    p.open()
+    session = p.server.begin()
+    with pytest.raises(UsageError, match="max-frame-size of 512"):
+        session.attach_sender("x", target=Target(address="q" * 600))
+    # Nothing of the refused frame was queued, and the name is free again.
+    assert b"qqqq" not in p.server.data_to_send()
+    assert not session.links
+    session.attach_sender("x", target=Target(address="q"))
+
+
+def test_a_field_out_of_range_is_refused_without_queuing_anything() -> None:
+    p = Pair()
+    cs, _ = p.established()
+    with pytest.raises(UsageError, match="cannot encode Attach"):
+        cs.attach_sender("x", target=Target(address="q"), max_message_size=-5)
+    assert p.client.data_to_send() == b""

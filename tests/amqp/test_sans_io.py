@@ -9,7 +9,17 @@ from pathlib import Path
 
 import qpid_ha.amqp
 
-FORBIDDEN = {"anyio", "asyncio", "socket", "ssl", "time", "select", "selectors", "threading", "trio"}
+FORBIDDEN = {
+    "anyio",
+    "asyncio",
+    "socket",
+    "ssl",
+    "time",
+    "select",
+    "selectors",
+    "threading",
+    "trio",
+}
 AMQP_DIR = Path(qpid_ha.amqp.__file__).parent
 
 
