@@ -245,7 +245,6 @@ class Connection:
             return b""
         data = bytes(self._out)
         self._out.clear()
-        self._tx = True
         return data
 
     def tick(self, now: float) -> float | None:
@@ -394,6 +393,7 @@ class Connection:
             raise UsageError(f"cannot encode {type(body).__name__}: {e}") from None
         if payload:
             out += payload
+        self._tx = True  # a frame other than a heartbeat: it resets the peer's idle timer
         size = len(out) - start
         if size > self.remote_max_frame_size and self.remote_open is not None:
             del out[start:]

@@ -391,10 +391,12 @@ class Session:
             raise SessionFault(
                 conditions.INVALID_FIELD, f"link {attach.name!r}: both ends have the same role"
             )
-        else:
-            # Our attach came first: the peer's answer fixes what it accepted.
-            link.snd_settle_mode = attach.snd_settle_mode
+        elif link.is_sender:
+            # Our attach came first. Part 2 section 2.7.3: each end decides its own settle
+            # mode; the other end's value is only a request. The receiver's is the peer's.
             link.rcv_settle_mode = attach.rcv_settle_mode
+        else:
+            link.snd_settle_mode = attach.snd_settle_mode
         link.remote_handle = handle
         link.remote_attach = attach
         link.remote = EndpointState.ACTIVE

@@ -8,6 +8,7 @@ condition, reported as a ``ConnectionClosed`` event, without allocating anything
 from __future__ import annotations
 
 import functools
+import os
 import struct
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from qpid_ha.amqp import conditions
@@ -35,13 +36,13 @@ from qpid_ha.amqp.events import (
     SessionBegun,
     SessionEnded,
 )
-from qpid_ha.amqp.framing import AMQP_HEADER, SASL_HEADER, parse_frame
-from qpid_ha.amqp.performatives import Close, Open
+from qpid_ha.amqp.framing import AMQP_HEADER, SASL_HEADER, encode_frame, parse_frame
+from qpid_ha.amqp.performatives import Begin, Close, End, Open, Transfer
 from qpid_ha.amqp.sasl import AnonymousServer, PlainServer, SaslInit, SaslServer
 from qpid_ha.errors import DecodeError, FramingError, UsageError
 
 from .pair import Pair
-from .strategies import amqp_values, mutations, split_points
+from .strategies import amqp_values, field_values, mutations, split_points
 
 DECODE_ERROR = "amqp:decode-error"
 FRAMING_ERROR = "amqp:connection:framing-error"
@@ -363,8 +364,11 @@ def feed(server: Connection, chunks: list[bytes]) -> list[Event]:
 
 
 def sasl_server() -> Connection:
+    """A server offering PLAIN and ANONYMOUS that sends its open at once (held until SASL ends)."""
     mechanisms = [PlainServer.from_users({"u": "p"}), AnonymousServer()]
-    return Connection(server=True, sasl=SaslServer(mechanisms))
+    server = Connection(server=True, sasl=SaslServer(mechanisms))
+    server.open()
+    return server
 
 
 def frames_of(stream: bytes) -> list[bytes]:
@@ -404,8 +408,11 @@ def test_replaying_the_client_stream_to_an_eager_server_in_one_chunk_delivers_no
     assert detached[0].error.condition == conditions.TRANSFER_LIMIT_EXCEEDED
 
 
+#: QPID_HA_FUZZ_EXAMPLES=5000 fuzzes the engine harder than the default run does
 FUZZ = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=int(os.environ.get("QPID_HA_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 
@@ -413,14 +420,88 @@ FUZZ = settings(
 @given(st.data())
 def test_server_survives_mutated_client_streams_in_any_chunking(data: st.DataObject) -> None:
     stream = data.draw(mutations(client_stream(), max_edits=4))
-    feed(Connection(server=True), data.draw(split_points(stream)))
+    feed(eager_server(), data.draw(split_points(stream)))
 
 
 @FUZZ
 @given(st.data())
 def test_server_survives_mutations_after_the_protocol_header(data: st.DataObject) -> None:
     body = data.draw(mutations(client_stream()[8:], max_edits=2))
-    feed(Connection(server=True), data.draw(split_points(AMQP_HEADER + body)))
+    feed(eager_server(), data.draw(split_points(AMQP_HEADER + body)))
+
+
+@FUZZ
+@given(st.data())
+def test_server_survives_a_mangled_frame_in_a_working_exchange(data: st.DataObject) -> None:
+    # Frame by frame, so the server has answered and granted credit before the bad frame.
+    frames = frames_of(client_stream())
+    i = data.draw(st.integers(1, len(frames) - 1))
+    frames[i] = data.draw(mutations(frames[i], max_edits=2))
+    feed(Connection(server=True), frames)
+
+
+@FUZZ
+@given(st.data())
+def test_server_survives_performatives_with_any_field_values(data: st.DataObject) -> None:
+    # Valid encodings of unexpected values: handles, ids, windows, credit, states, flags...
+    frames = frames_of(client_stream())
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(1, len(frames) - 1))
+        parsed = parse_frame(frames[i], 0, 1 << 20, DEFAULT_LIMITS)
+        assert parsed is not None
+        _, _, channel, body, payload = parsed
+        name, amqp_type = data.draw(
+            st.sampled_from(list(zip(body.__struct_fields__, body.FIELD_TYPES, strict=True)))
+        )
+        values = field_values(amqp_type)
+        if name not in body.MANDATORY:
+            values = st.none() | values
+        body = body.__replace__(**{name: data.draw(values)})
+        out = bytearray()
+        encode_frame(out, channel, body, payload)
+        frames[i] = bytes(out)
+    feed(Connection(server=True), frames)
+
+
+PIPELINED_END_SESSION = (
+    "connection.py _end_session calls session.begin() while our open is not sent yet, "
+    "and _begin_session raises UsageError out of receive_data"
+)
+
+
+@pytest.mark.xfail(strict=True, raises=UsageError, reason=PIPELINED_END_SESSION)
+def test_session_error_before_the_server_opened_ends_the_session_without_raising() -> None:
+    # A client pipelines open, begin and a transfer on a handle it never attached.
+    server = Connection(server=True)
+    bad = Transfer(handle=5, delivery_id=0, delivery_tag=b"t")
+    stream = bytearray(AMQP_HEADER)
+    for body in (Open(container_id="c"), Begin(None, 0, 10, 10), bad):
+        encode_frame(stream, 0, body)
+    server.receive_data(bytes(stream))
+    ended = [e for e in server.events() if isinstance(e, SessionEnded)]
+    assert len(ended) == 1
+    assert ended[0].error is not None
+    assert ended[0].error.condition == conditions.UNATTACHED_HANDLE
+    bodies = server_frames(server.data_to_send())
+    assert [type(b) for b in bodies] == [Open, Begin, End]
+
+
+@pytest.mark.xfail(strict=True, raises=UsageError, reason=PIPELINED_END_SESSION)
+@FUZZ
+@example(mangle=[], cuts=[])  # the unmutated stream in one chunk reaches the bug every time
+@given(
+    mangle=st.lists(st.tuples(st.integers(8, 10_000), st.integers(0, 255)), max_size=3),
+    cuts=st.lists(st.integers(1, 10_000), max_size=8),
+)
+def test_server_answering_late_survives_pipelined_client_streams(
+    mangle: list[tuple[int, int]], cuts: list[int]
+) -> None:
+    # Like a broker that answers only after reading: frames beyond open arrive before it opens.
+    stream = bytearray(client_stream())
+    for pos, byte in mangle:
+        stream[pos % len(stream)] = byte
+    bounds = sorted({0, len(stream), *(c % len(stream) for c in cuts)})
+    feed(Connection(server=True), [bytes(stream[i:j]) for i, j in zip(bounds, bounds[1:], strict=False)])
 
 
 @FUZZ
@@ -428,9 +509,8 @@ def test_server_survives_mutations_after_the_protocol_header(data: st.DataObject
 def test_server_survives_random_bytes(data: st.DataObject) -> None:
     prefix = data.draw(st.sampled_from((b"", AMQP_HEADER, SASL_HEADER)))
     stream = prefix + data.draw(st.binary(min_size=1, max_size=300))
-    server = data.draw(st.sampled_from((Connection, sasl_server)))
-    conn = Connection(server=True) if server is Connection else sasl_server()
-    feed(conn, data.draw(split_points(stream)))
+    make = data.draw(st.sampled_from((eager_server, sasl_server)))
+    feed(make(), data.draw(split_points(stream)))
 
 
 @FUZZ
