@@ -96,7 +96,7 @@ def bench_pair(count: int, window: int, size: int) -> float:
 
 def bench_decode(count: int, size: int) -> float:
     """Transfer frames with a 1 KiB message parsed per second."""
-    client, server, sender = _setup(10)
+    client, _server, sender = _setup(10)
     sender.send(encode_message(b"x" * size))
     frame = client.data_to_send()
     limits = DEFAULT_LIMITS

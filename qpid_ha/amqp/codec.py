@@ -122,9 +122,7 @@ def _d_char(buf: bytes, pos: int, limits: DecodeLimits, depth: int, reg: Any) ->
     return char(chr(cp)), pos + 4
 
 
-def _variable(
-    width: int, conv: Callable[[bytes], Any]
-) -> Callable[..., tuple[Any, int]]:
+def _variable(width: int, conv: Callable[[bytes], Any]) -> Callable[..., tuple[Any, int]]:
     def dec(buf: bytes, pos: int, limits: DecodeLimits, depth: int, reg: Any) -> tuple[Any, int]:
         n = len(buf)
         if width == 1:
@@ -216,6 +214,12 @@ def _d_list(wide: bool) -> Callable[..., tuple[Any, int]]:
             elif code == 0x42:
                 append(False)
                 p += 1
+            elif code == 0xA0 and p + 1 < end:
+                e = p + 2 + buf[p + 1]
+                if e > end:
+                    raise DecodeError("binary overruns the list")
+                append(bytes(buf[p + 2 : e]))
+                p = e
             else:
                 v, p = _DECODERS[code](buf, p + 1, limits, depth, reg)
                 append(v)
@@ -327,7 +331,9 @@ def _d_array(wide: bool) -> Callable[..., tuple[Any, int]]:
 
 def _check_descriptor(descriptor: Any) -> None:
     if type(descriptor) is not ulong and type(descriptor) is not symbol:
-        raise DecodeError(f"descriptor must be a ulong or a symbol, not {type(descriptor).__name__}")
+        raise DecodeError(
+            f"descriptor must be a ulong or a symbol, not {type(descriptor).__name__}"
+        )
 
 
 def _d_described(
@@ -845,7 +851,7 @@ def encode_value(v: Any, out: bytearray | None = None) -> bytearray:
     start = len(out)
     try:
         _encode(out, v)
-    except struct.error as e:
+    except (struct.error, OverflowError) as e:
         del out[start:]
         raise ValueError(f"value out of range for its AMQP type: {e}") from None
     return out

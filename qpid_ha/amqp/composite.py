@@ -256,8 +256,7 @@ def _gen_encode(
             ns[f"e{i}"] = typed_encoder(enc_t)
             lines.append(f"            e{i}(body, v{i})")
         else:
-            for ln in inline.format(v=f"v{i}").split("\n"):
-                lines.append("            " + ln)
+            lines.extend("            " + ln for ln in inline.format(v=f"v{i}").split("\n"))
     lines.append("    size = len(body)")
     lines.append("    if size < 255:")
     lines.append("        out += _H8(0xC0, size + 1, last + 1)")

@@ -38,6 +38,7 @@ from .events import (
     ConnectionClosed,
     ConnectionOpened,
     Event,
+    LinkDetached,
     SessionBegun,
     SessionEnded,
 )
@@ -388,7 +389,7 @@ class Connection:
         out += (channel or 0).to_bytes(2, "big")
         try:
             body.encode_amqp(out)
-        except (ValueError, struct.error) as e:
+        except (ValueError, OverflowError, struct.error) as e:
             del out[start:]
             raise UsageError(f"cannot encode {type(body).__name__}: {e}") from None
         if payload:
@@ -643,12 +644,13 @@ class Connection:
             self._emit_link_error(link, f.error)
 
     def _emit_link_error(self, link: Any, error: Error) -> None:
-        from .events import LinkDetached
-
         self._emit(LinkDetached(link, error, True, False))
 
     def _end_session(self, session: Session, error: Error) -> None:
         if session.local is EndpointState.UNINIT:
+            # The peer pipelined frames we never answered: an end needs our open and begin.
+            if self.local is EndpointState.UNINIT:
+                self.open()
             session.begin()
         session.end(error)
         self._emit(SessionEnded(session, error, False))

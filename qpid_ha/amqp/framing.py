@@ -16,6 +16,8 @@ from typing import Any
 from ..errors import DecodeError, FramingError
 from .codec import DecodeLimits, decode_value, encode_value
 from .composite import REGISTRY, Composite
+from .performatives import PERFORMATIVES
+from .sasl import SASL_FRAMES
 
 __all__ = [
     "AMQP_FRAME",
@@ -47,6 +49,10 @@ _pack_header = _header.pack_into
 
 frame_log = logging.getLogger("qpid_ha.amqp.frames")
 
+# Decoders of the performatives and SASL frames by their small descriptor code.
+_FRAME_BODIES: tuple[type[Composite], ...] = (*PERFORMATIVES.values(), *SASL_FRAMES)
+_PERFORMATIVE_DECODERS = {cls.DESCRIPTOR: cls.from_fields for cls in _FRAME_BODIES}
+
 
 def parse_frame(
     buf: bytes | bytearray, pos: int, max_frame_size: int, limits: DecodeLimits
@@ -69,9 +75,7 @@ def parse_frame(
     if size < 8:
         raise FramingError(f"frame size {size} is smaller than a frame header")
     if size > max_frame_size:
-        raise FramingError(
-            f"frame of {size} bytes exceeds the max-frame-size of {max_frame_size}"
-        )
+        raise FramingError(f"frame of {size} bytes exceeds the max-frame-size of {max_frame_size}")
     if avail < size:
         return None
     _, doff, ftype, channel = _unpack_header(buf, pos)
@@ -84,7 +88,16 @@ def parse_frame(
     if body_start == end:
         return end, ftype, channel, None, b""
     # Decode in place; a body that runs past the frame's end is caught just after.
-    body, consumed = decode_value(buf, body_start, limits, REGISTRY)
+    if buf[body_start] == 0 and end - body_start > 3 and buf[body_start + 1] == 0x53:
+        # The usual performative encoding, 00 53 <code> <list>: skip the generic described path.
+        from_fields = _PERFORMATIVE_DECODERS.get(buf[body_start + 2])
+        if from_fields is None:
+            body, consumed = decode_value(buf, body_start, limits, REGISTRY)
+        else:
+            fields, consumed = decode_value(buf, body_start + 3, limits, REGISTRY)
+            body = from_fields(fields)
+    else:
+        body, consumed = decode_value(buf, body_start, limits, REGISTRY)
     if consumed > end:
         raise DecodeError("frame body overruns the frame")
     if not isinstance(body, Composite):

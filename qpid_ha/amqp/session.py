@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..errors import FramingError, UsageError
 from . import conditions
 from ._state import EndpointState
 from .events import (
@@ -371,8 +371,6 @@ class Session:
         assert handle is not None and attach.name is not None
         if handle > self.handle_max:
             # Part 2 section 2.7.2: a handle beyond handle-max is a connection framing-error.
-            from ..errors import FramingError
-
             raise FramingError(f"handle {handle} exceeds handle-max {self.handle_max}")
         if handle in self._remote_handles:
             raise SessionFault(conditions.HANDLE_IN_USE, f"handle {handle} is already in use")

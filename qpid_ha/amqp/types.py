@@ -207,9 +207,7 @@ class Array(list[Any]):
 
     __slots__ = ("descriptor", "type")
 
-    def __init__(
-        self, type: str, values: Any = (), descriptor: int | str | None = None
-    ) -> None:
+    def __init__(self, type: str, values: Any = (), descriptor: int | str | None = None) -> None:
         super().__init__(values)
         self.type = type
         self.descriptor = descriptor

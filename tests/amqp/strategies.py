@@ -7,6 +7,7 @@ with :func:`same`, which also checks the types and treats NaNs as equal.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -192,7 +193,7 @@ def field_values(amqp_type: str) -> Strategy:
     make = _FIELD_VALUES.get(amqp_type)
     if make is not None:
         return make()
-    return st.one_of(*(st.deferred(lambda c=c: composites(c)) for c in _kind(amqp_type)))
+    return st.one_of(*(composites(c) for c in _kind(amqp_type)))
 
 
 def composites(cls: type[Composite]) -> Strategy:
@@ -263,4 +264,4 @@ def split_points(draw: st.DrawFn, data: bytes) -> list[bytes]:
         return [data]
     cuts = sorted(draw(st.sets(st.integers(1, n - 1), max_size=min(n - 1, 12))))
     bounds = [0, *cuts, n]
-    return [data[i:j] for i, j in zip(bounds, bounds[1:], strict=False)]
+    return [data[i:j] for i, j in itertools.pairwise(bounds)]

@@ -542,13 +542,15 @@ TYPED_FIELDS = [
 
 def _fields_of(cls: type[Composite]) -> list[Any]:
     """A full field list for ``cls`` with every mandatory field valid, as decoded values."""
-    return [
-        _valid(cls, f) if f in cls.MANDATORY else None for f in cls.__struct_fields__
-    ]
+    return [_valid(cls, f) if f in cls.MANDATORY else None for f in cls.__struct_fields__]
 
 
-@pytest.mark.parametrize(("cls", "field"), MANDATORY_FIELDS, ids=lambda x: getattr(x, "__name__", x))
-def test_missing_mandatory_field_is_an_invalid_field_error(cls: type[Composite], field: str) -> None:
+@pytest.mark.parametrize(
+    ("cls", "field"), MANDATORY_FIELDS, ids=lambda x: getattr(x, "__name__", x)
+)
+def test_missing_mandatory_field_is_an_invalid_field_error(
+    cls: type[Composite], field: str
+) -> None:
     fields = _fields_of(cls)
     assert type(decode_value(described_list(cls.DESCRIPTOR, fields), registry=REGISTRY)[0]) is cls
     fields[cls.__struct_fields__.index(field)] = None
@@ -566,7 +568,9 @@ def test_composite_sent_as_an_empty_list_lacks_its_mandatory_fields(cls: type[Co
 
 
 @pytest.mark.parametrize(("cls", "field"), TYPED_FIELDS, ids=lambda x: getattr(x, "__name__", x))
-def test_field_of_the_wrong_type_is_an_invalid_field_error(cls: type[Composite], field: str) -> None:
+def test_field_of_the_wrong_type_is_an_invalid_field_error(
+    cls: type[Composite], field: str
+) -> None:
     fields = _fields_of(cls)
     fields[cls.__struct_fields__.index(field)] = uuid.UUID(int=7)  # wrong for every typed field
     with pytest.raises(DecodeError) as info:
@@ -632,7 +636,8 @@ def test_encoding_a_composite_without_a_mandatory_field_is_refused() -> None:
         Disposition(role=True, first=1, last=5, settled=True,
                     state=Modified(True, False, {symbol("x-opt"): "v"})),
         Disposition(role=False, first=0, state=Received(section_number=1, section_offset=2)),
-        Attach(name="c", handle=0, role=False, source=Source(address="q", outcomes=("amqp:accepted:list",)),
+        Attach(name="c", handle=0, role=False,
+               source=Source(address="q", outcomes=("amqp:accepted:list",)),
                target=Coordinator(capabilities=("amqp:local-transactions",))),
         Discharge(txn_id=b"\x01", fail=True),
         SaslInit(mechanism="PLAIN", initial_response=b"\x00u\x00p", hostname="h"),

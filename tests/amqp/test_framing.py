@@ -104,8 +104,9 @@ def test_encode_performative_gives_the_body_bytes_of_a_frame() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", [TRANSFER, EMPTY_FRAME, encoded(Close())], ids=["transfer",
-                                                                                "empty", "close"])
+@pytest.mark.parametrize(
+    "data", [TRANSFER, EMPTY_FRAME, encoded(Close())], ids=["transfer", "empty", "close"]
+)
 def test_every_prefix_of_a_frame_is_incomplete(data: bytes) -> None:
     for cut in range(len(data)):
         assert parse(data[:cut]) is None
