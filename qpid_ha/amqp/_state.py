@@ -35,7 +35,7 @@ from .performatives import (
     Transfer,
 )
 
-__all__ = ["CONNECTION_FRAMES", "EndpointState", "Phase", "check_transition"]
+__all__ = ["CONNECTION_FRAMES", "EndpointState", "Phase"]
 
 
 class EndpointState(Enum):
@@ -64,18 +64,3 @@ CONNECTION_FRAMES: dict[EndpointState, frozenset[type[Performative]]] = {
     # After the peer's close nothing more may arrive.
     EndpointState.CLOSED: frozenset(),
 }
-
-# Legal moves of one half of an endpoint.
-_TRANSITIONS: frozenset[tuple[EndpointState, EndpointState]] = frozenset(
-    {
-        (EndpointState.UNINIT, EndpointState.ACTIVE),
-        (EndpointState.ACTIVE, EndpointState.CLOSED),
-        # A link may be refused before it was ever active (attach then detach on error).
-        (EndpointState.UNINIT, EndpointState.CLOSED),
-    }
-)
-
-
-def check_transition(current: EndpointState, new: EndpointState) -> bool:
-    """Whether one half of an endpoint may move from ``current`` to ``new``."""
-    return (current, new) in _TRANSITIONS

@@ -627,33 +627,26 @@ def _e_uuid(out: bytearray, v: Any) -> None:
     out += v.bytes
 
 
-def _e_binary(out: bytearray, v: Any) -> None:
-    n = len(v)
+def _vbin(out: bytearray, small: int, raw: Any) -> None:
+    """A variable-width value: 8-bit size with ``small``, else 32-bit with ``small + 0x10``."""
+    n = len(raw)
     if n < 256:
-        out += _p_code_u8(0xA0, n)
+        out += _p_code_u8(small, n)
     else:
-        out += _p_code_u32(0xB0, n)
-    out += v
+        out += _p_code_u32(small + 0x10, n)
+    out += raw
+
+
+def _e_binary(out: bytearray, v: Any) -> None:
+    _vbin(out, 0xA0, v)
 
 
 def _e_string(out: bytearray, v: Any) -> None:
-    raw = v.encode("utf-8")
-    n = len(raw)
-    if n < 256:
-        out += _p_code_u8(0xA1, n)
-    else:
-        out += _p_code_u32(0xB1, n)
-    out += raw
+    _vbin(out, 0xA1, v.encode("utf-8"))
 
 
 def _e_symbol(out: bytearray, v: Any) -> None:
-    raw = v.encode("ascii")
-    n = len(raw)
-    if n < 256:
-        out += _p_code_u8(0xA3, n)
-    else:
-        out += _p_code_u32(0xB3, n)
-    out += raw
+    _vbin(out, 0xA3, v.encode("ascii"))
 
 
 def _compound(out: bytearray, small: int, large: int, count: int, body: bytearray) -> None:

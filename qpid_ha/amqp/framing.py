@@ -14,7 +14,7 @@ import struct
 from typing import Any
 
 from ..errors import DecodeError, FramingError
-from .codec import DecodeLimits, decode_value, encode_value
+from .codec import DecodeLimits, decode_value
 from .composite import REGISTRY, Composite
 from .performatives import PERFORMATIVES
 from .sasl import SASL_FRAMES
@@ -122,8 +122,3 @@ def encode_frame(
     size = len(out) - start
     _pack_header(out, start, size, 2, frame_type, channel)
     return size
-
-
-def encode_performative(body: Composite) -> bytes:
-    """The bytes of a performative alone (used to size transfer frames)."""
-    return bytes(encode_value(body))

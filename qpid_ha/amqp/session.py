@@ -147,18 +147,15 @@ class Session:
         self.connection._session_ended_locally(self)
 
     def attach_sender(self, name: str, target: Any = None, source: Any = None, **kw: Any) -> Link:
-        """Create a sender link and send its attach."""
-        link = self._new_link(name, Role.SENDER)
-        try:
-            link.attach(source=source, target=target, **kw)
-        except BaseException:
-            del self.links[name]
-            raise
-        return link
+        """Create a sender link and send its attach (keywords as :meth:`Link.attach`)."""
+        return self._attach_new(name, Role.SENDER, source, target, kw)
 
     def attach_receiver(self, name: str, source: Any = None, target: Any = None, **kw: Any) -> Link:
-        """Create a receiver link and send its attach."""
-        link = self._new_link(name, Role.RECEIVER)
+        """Create a receiver link and send its attach (keywords as :meth:`Link.attach`)."""
+        return self._attach_new(name, Role.RECEIVER, source, target, kw)
+
+    def _attach_new(self, name: str, role: bool, source: Any, target: Any, kw: Any) -> Link:
+        link = self._new_link(name, role)
         try:
             link.attach(source=source, target=target, **kw)
         except BaseException:
