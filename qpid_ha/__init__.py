@@ -13,14 +13,19 @@ as their layers land.
 from __future__ import annotations
 
 from .errors import (
+    AlreadyExists,
     AmqpError,
     AuthenticationError,
     ConnectionFailed,
     DecodeError,
     FramingError,
+    InvalidArgument,
     LinkError,
+    NotAllowed,
+    NotFound,
     ProtocolError,
     QpidHaError,
+    ResourceLimitExceeded,
     SessionError,
     UsageError,
 )
@@ -28,14 +33,19 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlreadyExists",
     "AmqpError",
     "AuthenticationError",
     "ConnectionFailed",
     "DecodeError",
     "FramingError",
+    "InvalidArgument",
     "LinkError",
+    "NotAllowed",
+    "NotFound",
     "ProtocolError",
     "QpidHaError",
+    "ResourceLimitExceeded",
     "SessionError",
     "UsageError",
     "__version__",

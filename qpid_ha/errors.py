@@ -11,7 +11,12 @@ Every exception the library raises on purpose derives from :class:`QpidHaError`:
           ├── AuthenticationError SASL negotiation failed (amqp:unauthorized-access)
           ├── ConnectionFailed    the connection was closed or lost, with the peer's error
           ├── SessionError        a session ended with an error
-          └── LinkError           a link was detached with an error
+          ├── LinkError           a link was detached with an error
+          ├── NotFound            no such queue, exchange or node (amqp:not-found)
+          ├── AlreadyExists       a conflicting object of that name exists (amqp:precondition-failed)
+          ├── InvalidArgument     a bad declare argument or option value (amqp:invalid-field)
+          ├── NotAllowed          the operation is not allowed here (amqp:not-allowed)
+          └── ResourceLimitExceeded  a queue limit or other resource limit (amqp:resource-limit-exceeded)
 
 AMQP errors carry the spec's error condition symbol (Part 2 section 2.8.14) so that every layer
 (engine, broker, client, tools) can report exactly what went over the wire.
@@ -22,14 +27,19 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AlreadyExists",
     "AmqpError",
     "AuthenticationError",
     "ConnectionFailed",
     "DecodeError",
     "FramingError",
+    "InvalidArgument",
     "LinkError",
+    "NotAllowed",
+    "NotFound",
     "ProtocolError",
     "QpidHaError",
+    "ResourceLimitExceeded",
     "SessionError",
     "UsageError",
 ]
@@ -109,3 +119,33 @@ class LinkError(AmqpError):
     """A link was detached with an error."""
 
     default_condition = "amqp:internal-error"
+
+
+class NotFound(AmqpError):
+    """No queue, exchange, binding or node of that name."""
+
+    default_condition = "amqp:not-found"
+
+
+class AlreadyExists(AmqpError):
+    """An object of that name exists with other properties."""
+
+    default_condition = "amqp:precondition-failed"
+
+
+class InvalidArgument(AmqpError):
+    """A declare argument or option has an invalid value."""
+
+    default_condition = "amqp:invalid-field"
+
+
+class NotAllowed(AmqpError):
+    """The operation is not allowed (for example: an exclusive queue owned by another session)."""
+
+    default_condition = "amqp:not-allowed"
+
+
+class ResourceLimitExceeded(AmqpError):
+    """A limit was reached: a full queue under the reject policy, too many connections..."""
+
+    default_condition = "amqp:resource-limit-exceeded"
