@@ -13,10 +13,10 @@ Every exception the library raises on purpose derives from :class:`QpidHaError`:
           ├── SessionError        a session ended with an error
           ├── LinkError           a link was detached with an error
           ├── NotFound            no such queue, exchange or node (amqp:not-found)
-          ├── AlreadyExists       a conflicting object of that name exists (amqp:precondition-failed)
+          ├── AlreadyExists       a conflicting object of that name (amqp:precondition-failed)
           ├── InvalidArgument     a bad declare argument or option value (amqp:invalid-field)
           ├── NotAllowed          the operation is not allowed here (amqp:not-allowed)
-          └── ResourceLimitExceeded  a queue limit or other resource limit (amqp:resource-limit-exceeded)
+          └── ResourceLimitExceeded  a queue or other limit (amqp:resource-limit-exceeded)
 
 AMQP errors carry the spec's error condition symbol (Part 2 section 2.8.14) so that every layer
 (engine, broker, client, tools) can report exactly what went over the wire.

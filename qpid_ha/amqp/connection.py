@@ -235,6 +235,11 @@ class Connection:
         while ev:
             yield ev.popleft()
 
+    @property
+    def has_data_to_send(self) -> bool:
+        """Whether :meth:`data_to_send` would return bytes now."""
+        return bool(self._out) or bool(self._dirty)
+
     def data_to_send(self) -> bytes:
         """Bytes to write to the transport now (may be empty)."""
         self._trace = frame_log.isEnabledFor(logging.DEBUG)

@@ -82,7 +82,7 @@ class Session:
         self.local = EndpointState.UNINIT
         self.remote = EndpointState.UNINIT
         self.remote_begin: Begin | None = None
-        self.links: dict[str, Link] = {}
+        self.links: dict[tuple[str, bool], Link] = {}
         self.context: Any = None
         self.handle_max = 0xFFFFFFFF
         # our side of the session flow state
@@ -159,17 +159,17 @@ class Session:
         try:
             link.attach(source=source, target=target, **kw)
         except BaseException:
-            del self.links[name]
+            del self.links[name, role]
             raise
         return link
 
     def _new_link(self, name: str, role: bool) -> Link:
         if self.local is not EndpointState.ACTIVE:
             raise UsageError("session is not begun")
-        if name in self.links:
-            raise UsageError(f"a link named {name!r} is already on this session")
+        if (name, role) in self.links:
+            raise UsageError(f"a link named {name!r} in that role is already on this session")
         link = Link(self, name, role)
-        self.links[name] = link
+        self.links[name, role] = link
         return link
 
     # -- link plumbing called by Link -----------------------------------------------------
@@ -200,8 +200,8 @@ class Session:
             del self._handles[link.handle]
         if link.remote_handle is not None and self._remote_handles.get(link.remote_handle) is link:
             del self._remote_handles[link.remote_handle]
-        if self.links.get(link.name) is link:
-            del self.links[link.name]
+        if self.links.get((link.name, link.role)) is link:
+            del self.links[link.name, link.role]
         # Unsettled deliveries of a gone link can never be settled over this session.
         for table in (self._unsettled_in, self._unsettled_out):
             stale = [k for k, d in table.items() if d.link is link]
@@ -371,21 +371,20 @@ class Session:
             raise FramingError(f"handle {handle} exceeds handle-max {self.handle_max}")
         if handle in self._remote_handles:
             raise SessionFault(conditions.HANDLE_IN_USE, f"handle {handle} is already in use")
-        link = self.links.get(attach.name)
+        # A link is named by its name and direction (Part 2 section 2.6.1): proton gives a
+        # sender and a receiver to the same address the same name.
+        role = not attach.role
+        link = self.links.get((attach.name, role))
         if link is None or link.remote is not EndpointState.UNINIT:
             if link is not None:
                 raise SessionFault(
                     conditions.HANDLE_IN_USE, f"link {attach.name!r} is already attached"
                 )
-            link = Link(self, attach.name, not attach.role)
-            self.links[attach.name] = link
+            link = Link(self, attach.name, role)
+            self.links[attach.name, role] = link
             # Settle modes as the peer asked, until the application answers.
             link.snd_settle_mode = attach.snd_settle_mode
             link.rcv_settle_mode = attach.rcv_settle_mode
-        elif link.role == attach.role:
-            raise SessionFault(
-                conditions.INVALID_FIELD, f"link {attach.name!r}: both ends have the same role"
-            )
         elif link.is_sender:
             # Our attach came first. Part 2 section 2.7.3: each end decides its own settle
             # mode; the other end's value is only a request. The receiver's is the peer's.
@@ -422,8 +421,8 @@ class Session:
         del self._remote_handles[detach.handle]  # type: ignore[arg-type]
         if link.local is not EndpointState.UNINIT:
             self._forget_link(link)
-        elif self.links.get(link.name) is link:
-            del self.links[link.name]
+        elif self.links.get((link.name, link.role)) is link:
+            del self.links[link.name, link.role]
         self.connection._emit(LinkDetached(link, detach.error, detach.closed, True))
 
     def _on_flow(self, flow: Flow) -> None:

@@ -523,7 +523,7 @@ def test_detach_with_an_error_reaches_the_peer() -> None:
     d = p.one("client", LinkDetached)
     assert d.closed and d.by_peer
     assert d.error == Error(condition=conditions.NOT_FOUND, description="Node not found: q")
-    assert "link" not in cs.links
+    assert ("link", False) not in cs.links
 
 
 # -- transfers ------------------------------------------------------------------------------
@@ -774,3 +774,14 @@ def test_a_field_out_of_range_is_refused_without_queuing_anything() -> None:
     with pytest.raises(UsageError, match="cannot encode Attach"):
         cs.attach_sender("x", target=Target(address="q"), max_message_size=-5)
     assert p.client.data_to_send() == b""
+
+
+def test_a_sender_and_a_receiver_may_share_a_link_name() -> None:
+    p = Pair()
+    cs, _ = p.established()
+    cs.attach_sender("same", target=Target(address="q"))
+    cs.attach_receiver("same", source=Source(address="q"))
+    p.pump()
+    attached = p.take("server", LinkAttached)
+    assert sorted(a.link.is_sender for a in attached) == [False, True]
+    assert not p.take("server", SessionEnded)

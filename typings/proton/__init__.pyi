@@ -351,6 +351,9 @@ class Collector:
 
 class Message:
     body: Any
+    id: Any
+    correlation_id: Any
+    reply_to: str | None
     address: str | None
     subject: str | None
     durable: bool

@@ -1,0 +1,1 @@
+"""The protocol-independent broker model: queues, exchanges, bindings and the registry."""
