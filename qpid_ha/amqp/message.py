@@ -130,6 +130,10 @@ class Header(Composite, frozen=True):
     delivery_count: int = 0
 
 
+#: the header of a message that has none: every field at its default (shared, immutable)
+_DEFAULT_HEADER: Final = Header()
+
+
 @composite(
     0x73, "amqp:properties:list",
     "*", "binary", "*", "string", "*", "*", "symbol", "symbol", "timestamp", "timestamp",
@@ -163,6 +167,8 @@ class Properties(Composite, frozen=True):
 # Position of each section in the order the spec prescribes; the three body kinds share one.
 _RANK: Final = {0x70: 0, 0x71: 1, 0x72: 2, 0x73: 3, 0x74: 4, 0x75: 5, 0x76: 5, 0x77: 5, 0x78: 6}
 _BODY_RANK: Final = 5
+_SPAN: Final = struct.Struct(">BIII")
+_BODY_KEY: Final = -1  # the decoded body sections, in the section cache
 _LISTS: Final = frozenset((0x40, 0x45, 0xC0, 0xD0))
 _MAPS: Final = frozenset((0x40, 0xC1, 0xD1))
 # The format codes a section's value may have; amqp-value accepts any value.
@@ -254,7 +260,9 @@ class Message:
     them never changes :attr:`data`).
     """
 
-    __slots__ = ("_body", "_body_spans", "_cache", "_limits", "_spans", "data")
+    # Memory matters: a broker holds millions of these. The section index is packed into one
+    # small bytes object, and the cache is created on first use.
+    __slots__ = ("_cache", "_index", "_limits", "data")
 
     def __init__(
         self, data: bytes | bytearray | memoryview, *, limits: DecodeLimits = DEFAULT_LIMITS
@@ -264,18 +272,15 @@ class Message:
         #: the encoded message, exactly as given
         self.data: bytes = data
         self._limits = limits
-        # (section code, section start, value start, section end), in message order
-        self._spans: list[tuple[int, int, int, int]] = []
-        self._body_spans: list[tuple[int, int]] = []
-        self._cache: dict[int, Any] = {}
-        self._body: list[Any] | None = None
-        self._scan()
+        self._cache: dict[int, Any] | None = None
+        # (section code, section start, value start, section end) per section, packed
+        self._index = self._scan()
 
-    def _scan(self) -> None:
+    def _scan(self) -> bytes:
         buf = self.data
         n = len(buf)
         max_depth = self._limits.max_depth
-        spans = self._spans
+        spans: list[int] = []
         pos = 0
         last = -1
         prev = 0
@@ -301,10 +306,22 @@ class Message:
                     f" 0x{buf[vpos]:02x}"
                 )
             end = skip_value(buf, vpos, 0, max_depth)
-            spans.append((code, pos, vpos, end))
-            if rank == _BODY_RANK:
-                self._body_spans.append((vpos, end))
+            spans += (code, pos, vpos, end)
             last, prev, pos = rank, code, end
+        return (
+            _SPAN.pack(*spans)
+            if len(spans) == 4
+            else b"".join(_SPAN.pack(*spans[i : i + 4]) for i in range(0, len(spans), 4))
+        )
+
+    @property
+    def _spans(self) -> list[tuple[int, int, int, int]]:
+        """(section code, section start, value start, section end), in message order."""
+        return list(_SPAN.iter_unpack(self._index))
+
+    @property
+    def _body_spans(self) -> list[tuple[int, int]]:
+        return [(v, e) for c, _, v, e in _SPAN.iter_unpack(self._index) if _RANK[c] == _BODY_RANK]
 
     # -- section access --------------------------------------------------------------------
 
@@ -323,12 +340,14 @@ class Message:
     def _section(self, code: int) -> Any:
         """The decoded value of the section ``code``, ``None`` when absent (cached)."""
         cache = self._cache
-        if code in cache:
+        if cache is None:
+            cache = self._cache = {}
+        elif code in cache:
             return cache[code]
         span = self._span(code)
         value = None if span is None else self._decode(span[2], span[3])
         if code == Section.HEADER:
-            value = Header() if value is None else Header.from_fields(value)
+            value = _DEFAULT_HEADER if value is None else Header.from_fields(value)
         elif code == Section.PROPERTIES:
             if value is not None:
                 value = Properties.from_fields(value)
@@ -400,9 +419,13 @@ class Message:
         ``bytes`` for each data section, a ``list`` for each amqp-sequence section, the value
         of the amqp-value section; empty when the message has no body.
         """
-        if self._body is None:
-            self._body = [self._decode(vpos, end) for vpos, end in self._body_spans]
-        return self._body
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        body: list[Any] | None = cache.get(_BODY_KEY)
+        if body is None:
+            body = cache[_BODY_KEY] = [self._decode(v, e) for v, e in self._body_spans]
+        return body
 
     @property
     def body(self) -> Any:
@@ -431,41 +454,75 @@ class Message:
 
     # -- quick accessors for routing -------------------------------------------------------
 
+    def _property(self, index: int) -> Any:
+        """One field of the properties section, read without decoding (or caching) the rest.
+
+        The quick accessors below use it, so routing a message and computing its expiry
+        allocate nothing that stays with the message.
+        """
+        cache = self._cache
+        if cache is not None and Section.PROPERTIES in cache:
+            props = cache[Section.PROPERTIES]
+            return None if props is None else getattr(props, Properties.__struct_fields__[index])
+        span = self._span(Section.PROPERTIES)
+        if span is None:
+            return None
+        buf = self.data
+        pos, end = span[2], span[3]
+        code = buf[pos]
+        if code == 0xC0:
+            count, p = buf[pos + 2], pos + 3
+        elif code == 0xD0:
+            count, p = int.from_bytes(buf[pos + 5 : pos + 9], "big"), pos + 9
+        else:  # list0 or null: every field absent
+            return None
+        if index >= count:
+            return None
+        for _ in range(index):
+            p = skip_value(buf, p, 0, self._limits.max_depth)
+        if p >= end:
+            raise DecodeError("properties field overruns the section")
+        return decode_value(buf, p, self._limits)[0]
+
     @property
     def to(self) -> Any:
         """The ``to`` address of the properties, or ``None``."""
-        props = self.properties
-        return None if props is None else props.to
+        return self._property(2)
 
     @property
     def subject(self) -> str | None:
         """The subject of the properties, or ``None``."""
-        props = self.properties
-        return None if props is None else props.subject
+        value = self._property(3)
+        return value if isinstance(value, str) else None
 
     @property
     def reply_to(self) -> Any:
         """The ``reply-to`` address of the properties, or ``None``."""
-        props = self.properties
-        return None if props is None else props.reply_to
+        return self._property(4)
 
     @property
     def message_id(self) -> Any:
         """The message-id of the properties, or ``None``."""
-        props = self.properties
-        return None if props is None else props.message_id
+        return self._property(0)
 
     @property
     def correlation_id(self) -> Any:
         """The correlation-id of the properties, or ``None``."""
-        props = self.properties
-        return None if props is None else props.correlation_id
+        return self._property(5)
 
     @property
     def absolute_expiry_time(self) -> int | None:
         """The absolute expiry time (ms since the epoch) of the properties, or ``None``."""
-        props = self.properties
-        return None if props is None else props.absolute_expiry_time
+        value = self._property(8)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def compact(self) -> None:
+        """Forget decoded sections (they decode again on demand).
+
+        A queue keeps what it needs of a message in its entry, so a broker calls this once a
+        message is stored: a million queued messages then hold little beyond their bytes.
+        """
+        self._cache = None
 
     @property
     def durable(self) -> bool:

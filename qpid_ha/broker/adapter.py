@@ -452,9 +452,9 @@ class AmqpConnection:
                 return
             if delivery.remote_settled:
                 reg.enqueue(queues, message, _noop)
-                return
-            if reg.enqueue(queues, message, lambda: self._accept_later(delivery)):
+            elif reg.enqueue(queues, message, lambda: self._accept_later(delivery)):
                 delivery.update(_ACCEPTED, settled=link.rcv_settle_mode == 0)
+            message.compact()  # the queue entries keep what they need
         except AmqpError as e:  # a DecodeError of the message, a full queue, an unknown node
             if not delivery.remote_settled:
                 delivery.reject(Error(condition=e.condition, description=e.description))
@@ -594,9 +594,9 @@ class AmqpConnection:
 def _payload(entry: QueueEntry) -> bytes:
     """The bytes to send: as received, unless redelivery changed the header."""
     message = entry.message
-    header = message.header
-    if entry.delivery_count == header.delivery_count:
+    if not entry.redelivered:
         return message.data
+    header = message.header
     return message.encode(
         header=header.__replace__(delivery_count=entry.delivery_count, first_acquirer=False)
     )
