@@ -209,12 +209,20 @@ class Broker:
         return SaslServer(mechanisms)
 
     async def _serve(self, stream: anyio.abc.SocketStream) -> None:
-        opts = self.options
         try:
             address = stream.extra(anyio.abc.SocketAttribute.remote_address)
             peer = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
         except (TypeError, ValueError, anyio.TypedAttributeLookupError):
             peer = "?"
+        await self.serve_stream(stream, peer)
+
+    async def serve_stream(self, stream: anyio.abc.ByteStream, peer: str = "memory") -> None:
+        """Serve one connected byte stream as an AMQP connection until it ends.
+
+        The listener calls this for each TCP connection; tests and custom transports call it
+        with any anyio byte stream (see :func:`qpid_ha.testing.memory_stream_pair`).
+        """
+        opts = self.options
         engine = Connection(
             server=True,
             container_id=self.container_id,
