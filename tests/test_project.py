@@ -34,10 +34,11 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert test in ci.splitlines()
 
 
-def test_readme_run_command_names_an_existing_script() -> None:
+def test_readme_run_command_starts_the_qpidd_console_script() -> None:
     run, _ = readme_commands()
-    script = run.rsplit("python ", 1)[1].split()[0]
-    assert (ROOT / script).is_file()
+    assert run.split("&&")[-1].split()[0] == "qpidd"
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'qpidd = "qpid_ha.tools.qpidd:main"' in pyproject
 
 
 @pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
@@ -66,3 +67,14 @@ def test_exception_tree_is_rooted_at_qpid_ha_error() -> None:
     err = qpid_ha.DecodeError("bad", condition="amqp:invalid-field", info={"x": 1})
     assert (err.condition, err.description, err.info) == ("amqp:invalid-field", "bad", {"x": 1})
     assert qpid_ha.FramingError().condition == "amqp:connection:framing-error"
+
+
+def test_readme_quick_start_sends_and_receives(capsys: pytest.CaptureFixture[str]) -> None:
+    from qpid_ha.broker.broker import Broker
+
+    section = README.split("## Quick start", 1)[1]
+    code = re.findall(r"```python\n(.+?)\n```", section, re.S)[0]
+    assert len([ln for ln in code.splitlines() if ln and not ln.startswith("#")]) <= 5
+    with Broker.running(port=0, auto_create=True) as broker:
+        exec(code.replace("amqp://127.0.0.1:5672", broker.url), {})
+    assert capsys.readouterr().out.strip() == "hello"

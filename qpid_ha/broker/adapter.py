@@ -351,7 +351,7 @@ class AmqpConnection:
         if not only_queue and address in reg.exchanges:
             exchange = reg.exchanges[address]
             return address, _echo(caps, ("topic", CREATE_ON_DEMAND, SHARED, _legacy(exchange.type)))
-        if CREATE_ON_DEMAND not in caps:
+        if CREATE_ON_DEMAND not in caps and not self.broker.options.auto_create:
             raise NotFound(f"Node not found: {address}")
         spec = NodeSpec(getattr(terminus, "dynamic_node_properties", None))
         if only_exchange or spec.dist_mode == "copy":

@@ -131,6 +131,9 @@ class BrokerOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
             :attr:`offered_mechanisms` for what ``auth`` leaves of them).
         users: user name to password, for PLAIN when ``auth`` is on (``ha_username`` with
             ``ha_password`` is let in too, so backups can reach a primary).
+        auto_create: create a queue for any address a client attaches to that names no
+            node (as ActiveMQ Artemis does); off by default, as in qpidd, where a client asks
+            for creation with the ``create-on-demand`` capability.
     """
 
     port: int = 5672
@@ -158,6 +161,7 @@ class BrokerOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     idle_timeout: float = 60.0
     sasl_mechanisms: tuple[str, ...] = SUPPORTED_MECHANISMS
     users: dict[str, str] = {}
+    auto_create: bool = False
 
     def __post_init__(self) -> None:
         """Validate every field, then the rules that tie fields together."""
@@ -326,6 +330,7 @@ _CHECKS: dict[str, Callable[[Any], None]] = {
     "idle_timeout": _seconds(allow_zero=True),
     "sasl_mechanisms": _check_mechanisms,
     "users": _check_users,
+    "auto_create": _check_bool,
 }
 
 
@@ -605,6 +610,7 @@ _OPTIONS: tuple[_Option, ...] = (
     _Option("idle-timeout", _number, "SECONDS", "drop connections silent this long; 0: never"),
     _Option("sasl-mechanisms", _mechanism_list, "MECHS", "SASL mechanisms to offer"),
     _Option("users", _users_file, "FILE", "file of user=password lines for PLAIN"),
+    _Option("auto-create", _yes_no, "yes|no", "create a queue for unknown addresses", "flag"),
 )
 _BY_NAME: dict[str, _Option] = {option.name: option for option in _OPTIONS}
 _FIELD_DEFAULTS: dict[str, Any] = {

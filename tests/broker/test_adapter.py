@@ -295,3 +295,17 @@ async def test_presettled_messages_need_no_outcome(broker: Broker, client: Clien
     await client.until(lambda: broker.registry.queues["q"].depth == 1)
     assert not [e for e in client.events if isinstance(e, DeliveryUpdated)]
     assert not [e for e in client.events if isinstance(e, CreditGranted) and e.credit == 0]
+
+
+async def test_auto_create_makes_a_queue_for_an_unknown_address() -> None:
+    async with Broker(port=0, auto_create=True) as broker:
+        ours, theirs = memory_stream_pair()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(broker.serve_stream, theirs)
+            c = Client(ours)
+            ssn = await c.session()
+            snd = await c.sender(ssn, "fresh")
+            snd.send(encode_message("x"))
+            await c.wait_for(DeliveryUpdated)
+            assert broker.registry.queues["fresh"].depth == 1
+            await ours.aclose()
