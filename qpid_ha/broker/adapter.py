@@ -501,12 +501,25 @@ class AmqpConnection:
         if sub is None or not link.attached:
             return
         queue = out.queue
+        if queue.deleted:
+            self._release(out, closed=True)
+            link.context = None
+            link.detach(
+                Error(condition=conditions.RESOURCE_DELETED, description=f"{queue.name} deleted")
+            )
+            return
         presettled = out.presettled or out.browse
+        limit = link.remote_max_message_size
         while link.credit > 0:
             entry = sub.next(now)
             if entry is None:
                 break
             payload = _payload(entry)
+            if limit and len(payload) > limit:
+                # Too big for this consumer (its max-message-size): leave it for others.
+                if not out.browse:
+                    queue.release(entry, undeliverable_for=sub)
+                continue
             delivery = link.send(payload, settled=presettled)
             if delivery.settled:
                 if not out.browse:

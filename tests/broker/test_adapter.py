@@ -309,3 +309,31 @@ async def test_auto_create_makes_a_queue_for_an_unknown_address() -> None:
             await c.wait_for(DeliveryUpdated)
             assert broker.registry.queues["fresh"].depth == 1
             await ours.aclose()
+
+
+async def test_a_message_over_the_consumer_max_message_size_is_left_for_others(
+    broker: Broker, client: Client
+) -> None:
+    broker.declare_queue("q")
+    ssn = await client.session()
+    snd = await client.sender(ssn, "q")
+    snd.send(encode_message(b"x" * 500))
+    snd.send(encode_message(b"small"))
+    await client.wait_for(DeliveryUpdated, 2)
+    small = ssn.attach_receiver("small", source=Source(address="q"), max_message_size=200)
+    await client.wait_for(LinkAttached)
+    small.flow(10)
+    [got] = await client.wait_for(DeliveryReceived)
+    assert Message(got.payload).body == b"small"
+    got.delivery.accept()
+    await client.until(lambda: broker.registry.queues["q"].depth == 1)
+
+
+async def test_deleting_a_queue_detaches_its_consumers(broker: Broker, client: Client) -> None:
+    broker.declare_queue("doomed")
+    ssn = await client.session()
+    await client.receiver(ssn, Source(address="doomed"))
+    broker.registry.delete_queue("doomed")
+    [detached] = await client.wait_for(LinkDetached)
+    assert detached.error is not None
+    assert detached.error.condition == "amqp:resource-deleted"
