@@ -4,14 +4,18 @@ The package is built in layers (see ``docs/architecture.md``); what exists today
 
 - :mod:`qpid_ha.amqp`: the sans-IO AMQP 1.0 protocol engine (codec, framing, SASL,
   connections, sessions, links, messages);
+- :mod:`qpid_ha.broker`: the broker (:class:`Broker`, :class:`BrokerOptions`) and its model;
 - :mod:`qpid_ha.errors`: the exception tree.
 
-``Broker``, ``HaCluster``, ``ReplicatingQueue`` and ``QueueReplicator`` join this namespace
-as their layers land.
+``HaCluster``, ``ReplicatingQueue`` and ``QueueReplicator`` join this namespace as the HA
+layer lands.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
 from .errors import (
     AlreadyExists,
     AmqpError,
@@ -30,12 +34,29 @@ from .errors import (
     UsageError,
 )
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from .broker import Broker, BrokerOptions
+
+# The broker pulls in anyio; load it on first use so that importing the sans-IO engine
+# (qpid_ha.amqp) stays free of I/O modules.
+_LAZY = {"Broker": "qpid_ha.broker", "BrokerOptions": "qpid_ha.broker"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qpid_ha' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "AlreadyExists",
     "AmqpError",
     "AuthenticationError",
+    "Broker",
+    "BrokerOptions",
     "ConnectionFailed",
     "DecodeError",
     "FramingError",

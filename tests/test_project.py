@@ -11,6 +11,7 @@ import pytest
 
 import qpid_ha
 import qpid_ha.amqp
+import qpid_ha.broker
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -50,7 +51,9 @@ def test_example_runs(example: Path) -> None:
     assert done.stdout.strip()
 
 
-@pytest.mark.parametrize("module", [qpid_ha, qpid_ha.amqp], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [qpid_ha, qpid_ha.amqp, qpid_ha.broker], ids=lambda m: m.__name__
+)
 def test_public_names_exist_and_are_documented(module: object) -> None:
     names = module.__all__  # type: ignore[attr-defined]
     for name in names:

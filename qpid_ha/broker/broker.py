@@ -28,7 +28,7 @@ import anyio.abc
 import anyio.from_thread
 import msgspec
 
-from .. import __version__
+from .._version import __version__
 from ..amqp.connection import Connection
 from ..amqp.performatives import Error
 from ..amqp.sasl import AnonymousServer, PlainServer, SaslServer, ServerMechanism
