@@ -58,6 +58,7 @@ from .addressing import (
     wants_exchange,
     wants_queue,
 )
+from .selector import compile_selector
 
 if TYPE_CHECKING:
     from .broker import Broker
@@ -73,6 +74,7 @@ ANONYMOUS_RELAY = symbol("ANONYMOUS-RELAY")
 _DIRECT_FILTER = {symbol("apache.org:legacy-amqp-direct-binding:string"), 0x0000468C00000000}
 _TOPIC_FILTER = {symbol("apache.org:legacy-amqp-topic-binding:string"), 0x0000468C00000001}
 _HEADERS_FILTER = {symbol("apache.org:legacy-amqp-headers-binding:map"), 0x0000468C00000002}
+_SELECTOR_FILTER = {symbol("apache.org:selector-filter:string"), 0x0000468C00000004}
 _ACCEPTED = Accepted()
 
 
@@ -312,6 +314,11 @@ class AmqpConnection:
                 queue = node
                 delete_on_close = False
                 durable = False
+        selector = None
+        for key, value in (source.filter or {}).items():
+            if isinstance(value, Described) and value.descriptor in _SELECTOR_FILTER:
+                selector = compile_selector(str(value.value))  # InvalidArgument refuses it
+                filters[key] = value
         out = _Outgoing(self, link, queue, browse)
         out.delete_on_close = delete_on_close
         out.durable = durable
@@ -330,7 +337,7 @@ class AmqpConnection:
         )
         link.attach(source=reply, target=attach.target)
         out.presettled = link.snd_settle_mode == SenderSettleMode.SETTLED
-        out.subscription = queue.subscribe(out, browse=browse, owner=self)
+        out.subscription = queue.subscribe(out, browse=browse, owner=self, filter=selector)
         self._outgoing.add(out)
         out.notify()
 
@@ -598,8 +605,10 @@ class AmqpConnection:
         if out.subscription is not None:
             out.subscription.cancel()
             out.subscription = None
+        # A durable subscription outlives a detach, not a close (its link closing for good).
         keep = out.durable and not closed
-        if out.delete_on_close and not keep and queue.name in self.registry.queues:
+        doomed = out.delete_on_close or out.durable
+        if doomed and not keep and queue.name in self.registry.queues:
             with contextlib.suppress(AmqpError):
                 self.registry.delete_queue(queue.name)
 

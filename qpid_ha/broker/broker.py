@@ -80,6 +80,8 @@ class Broker:
         self._tg: anyio.abc.TaskGroup | None = None
         self._drained = anyio.Event()
         self._sasl = self._sasl_server()
+        self._timer = anyio.Event()
+        self.registry.wakeup = self._wake_housekeeping
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -251,9 +253,14 @@ class Broker:
             self._drained.set()
 
     async def _housekeeping(self) -> None:
-        """The model's timed work: message expiry, auto-delete timeouts."""
+        """The model's timed work: message expiry, auto-delete timeouts (one timer in all)."""
         while True:
+            self._timer = anyio.Event()
             now = time.monotonic()
             deadline = self.registry.poll(now)
-            delay = 1.0 if deadline is None else min(max(deadline - now, 0.01), 1.0)
-            await anyio.sleep(delay)
+            delay = 1.0 if deadline is None else min(max(deadline - now, 0.0), 1.0)
+            with anyio.move_on_after(delay):
+                await self._timer.wait()  # set when the model gets an earlier deadline
+
+    def _wake_housekeeping(self, deadline: float) -> None:
+        self._timer.set()

@@ -337,3 +337,30 @@ async def test_deleting_a_queue_detaches_its_consumers(broker: Broker, client: C
     [detached] = await client.wait_for(LinkDetached)
     assert detached.error is not None
     assert detached.error.condition == "amqp:resource-deleted"
+
+
+async def test_a_selector_filters_and_a_bad_selector_refuses_the_link(
+    broker: Broker, client: Client
+) -> None:
+    from qpid_ha.amqp.types import Described, symbol
+
+    broker.declare_queue("q")
+    ssn = await client.session()
+    snd = await client.sender(ssn, "q")
+    for colour in ("blue", "red"):
+        snd.send(encode_message(colour, application_properties={"colour": colour}))
+    await client.wait_for(DeliveryUpdated, 2)
+    selector = Described(symbol("apache.org:selector-filter:string"), "colour = 'red'")
+    red = ssn.attach_receiver(
+        "red", source=Source(address="q", filter={symbol("jms-selector"): selector})
+    )
+    [att] = await client.wait_for(LinkAttached)
+    assert att.attach.source.filter == {"jms-selector": selector}
+    red.flow(10)
+    [got] = await client.wait_for(DeliveryReceived)
+    assert Message(got.payload).body == "red"
+    bad = Described(symbol("apache.org:selector-filter:string"), "colour = ")
+    ssn.attach_receiver("bad", source=Source(address="q", filter={symbol("s"): bad}))
+    [detached] = await client.wait_for(LinkDetached)
+    assert detached.error is not None
+    assert detached.error.condition == "amqp:invalid-field"
