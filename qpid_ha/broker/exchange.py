@@ -98,6 +98,10 @@ class Exchange:
         self.arguments: dict[str, Any] = validate_exchange_arguments(arguments or {})
         self.alternate_exchange: str | None = self.arguments.get(ALTERNATE_EXCHANGE) or None
         self._bindings: dict[tuple[str, str], Binding] = {}
+        self._init_index()
+
+    def _init_index(self) -> None:
+        """Set up the subclass's routing index (called by ``__init__``)."""
 
     @property
     def bindings(self) -> list[Binding]:
@@ -175,15 +179,7 @@ class DirectExchange(Exchange):
 
     type: ClassVar[str] = "direct"
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        durable: bool = False,
-        auto_delete: bool = False,
-        arguments: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(name, durable=durable, auto_delete=auto_delete, arguments=arguments)
+    def _init_index(self) -> None:
         self._by_key: dict[str, list[str]] = {}
 
     def _add(self, binding: Binding) -> None:
@@ -206,15 +202,7 @@ class FanoutExchange(Exchange):
 
     type: ClassVar[str] = "fanout"
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        durable: bool = False,
-        auto_delete: bool = False,
-        arguments: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(name, durable=durable, auto_delete=auto_delete, arguments=arguments)
+    def _init_index(self) -> None:
         self._queues: dict[str, int] = {}  # queue -> number of bindings
 
     def _add(self, binding: Binding) -> None:
@@ -272,15 +260,7 @@ class TopicExchange(Exchange):
 
     type: ClassVar[str] = "topic"
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        durable: bool = False,
-        auto_delete: bool = False,
-        arguments: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(name, durable=durable, auto_delete=auto_delete, arguments=arguments)
+    def _init_index(self) -> None:
         self._root = _TrieNode()
         self._cache: dict[str, tuple[str, ...]] = {}
 
@@ -387,15 +367,7 @@ class HeadersExchange(Exchange):
 
     type: ClassVar[str] = "headers"
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        durable: bool = False,
-        auto_delete: bool = False,
-        arguments: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(name, durable=durable, auto_delete=auto_delete, arguments=arguments)
+    def _init_index(self) -> None:
         # binding -> (match all?, [(key, value)])
         self._rules: dict[tuple[str, str], tuple[bool, list[tuple[str, Any]]]] = {}
 
