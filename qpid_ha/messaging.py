@@ -152,7 +152,7 @@ class Timeout(MessagingError):
     """The operation did not complete in time."""
 
 
-def _translate(e: BaseException) -> BaseException:
+def _translate(e: BaseException, invalid: type[MessagingError]) -> BaseException:
     """The qpid.messaging exception for an error of the async client."""
     text = str(e)
     if isinstance(e, _client.Empty):
@@ -172,7 +172,7 @@ def _translate(e: BaseException) -> BaseException:
     if isinstance(e, _NotFound):
         return NotFound(text)
     if isinstance(e, InvalidArgument):
-        return MalformedAddress(text)
+        return invalid(text)
     if isinstance(e, _LinkError):
         return LinkError(text)
     if isinstance(e, AmqpError):
@@ -181,13 +181,14 @@ def _translate(e: BaseException) -> BaseException:
 
 
 @contextlib.contextmanager
-def _errors() -> Iterator[None]:
+def _errors(invalid: type[MessagingError] = MalformedAddress) -> Iterator[None]:
+    """Translate client errors; ``invalid`` is what a bad argument means in this call."""
     try:
         yield
     except MessagingError:
         raise
     except QpidHaError as e:
-        raise _translate(e) from e
+        raise _translate(e, invalid) from e
 
 
 class Connection:
@@ -203,7 +204,7 @@ class Connection:
     def __init__(
         self, url: str | None = None, options: str | Mapping[str, Any] | None = None, **kw: Any
     ) -> None:
-        with _errors():
+        with _errors(invalid=ConnectionError):  # a bad URL or connection option
             merged = dict(parse_connection_options(options or {}))
             merged.update(parse_connection_options(kw) if kw else {})
             self.url = url or "amqp://127.0.0.1:5672"

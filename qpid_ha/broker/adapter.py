@@ -165,7 +165,11 @@ class AmqpConnection:
             elif isinstance(event, LinkDetached):
                 self._on_detach(event.link, event.closed)
             elif isinstance(event, SessionBegun):
-                if event.session.local is EndpointState.UNINIT:
+                # The peer may have closed in the same read: answer only an open connection.
+                if (
+                    event.session.local is EndpointState.UNINIT
+                    and self.engine.local is EndpointState.ACTIVE
+                ):
                     event.session.begin()
             elif isinstance(event, SessionEnded):
                 self._session_ended(event.session)
@@ -230,6 +234,8 @@ class AmqpConnection:
     def _on_attach(self, link: Link, attach: Attach) -> None:
         if link.local is not EndpointState.UNINIT:
             return  # the answer to an attach we started (none today)
+        if link.session.local is not EndpointState.ACTIVE:
+            return  # its session or connection already ended in this batch
         try:
             if link.is_receiver:
                 self._attach_incoming(link, attach)

@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -166,10 +167,17 @@ class Connection:
         """
         if self._tg is not None:
             return
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
-        self._tg.start_soon(self._run)
-        await self._opened.wait()
+        tg = self._tg = anyio.create_task_group()
+        await tg.__aenter__()
+        tg.start_soon(self._run)
+        try:
+            await self._opened.wait()
+        except BaseException:
+            # Cancelled (a timeout around the open): leave the task group properly.
+            self._tg = None
+            tg.cancel_scope.cancel()
+            await tg.__aexit__(*sys.exc_info())
+            raise
         if self.engine is None or self.error is not None:
             error = self.error or ConnectError("could not connect")
             await self._shutdown()
@@ -240,46 +248,50 @@ class Connection:
     # -- the I/O task ---------------------------------------------------------------------
 
     async def _run(self) -> None:
-        first = True
         started = time.monotonic()
-        attempts = 0
+        attempts = 0  # whole passes over the address list that failed, since the last open
+        failed_in_pass = 0
         delay = self.reconnect_interval_min
         while not self._closing:
             stream = await self._connect_once()
-            if stream is None:
-                attempts += 1
-                if not self._may_retry(first, attempts, started):
-                    self.error = self.error or ConnectError(
-                        f"could not connect to {', '.join(str(a) for a in self.addresses)}"
-                    )
-                    self._opened.set()
-                    self._notify()
+            if stream is not None:
+                lost = await self._serve(stream)
+                if lost is not None:  # it had opened, and broke
+                    if not self.reconnect or self._closing:
+                        self.error = self.error or lost
+                        self._finish()
+                        return
+                    self.reconnects += 1
+                    log.info("connection to %s lost (%s); reconnecting", self.address, lost)
+                    started = time.monotonic()
+                    attempts = failed_in_pass = 0
+                    delay = self.reconnect_interval_min
+                    continue
+                if isinstance(self.error, AuthenticationError):
+                    self._finish()
                     return
-                await anyio.sleep(delay)
-                delay = min(delay * 2, self.reconnect_interval_max)
-                continue
-            attempts = 0
-            delay = self.reconnect_interval_min
-            lost = await self._serve(stream, first)
-            if lost is not None:
-                # the connection opened and later broke
-                if first:
-                    first = False
-                started = time.monotonic()
-                if not self.reconnect or self._closing:
-                    self.error = self.error or lost
-                    self.engine = None
-                    self._opened.set()
-                    self._notify()
-                    return
-                self.reconnects += 1
-                log.info("connection to %s lost (%s); reconnecting", self.address, lost)
-            elif not self._may_retry(first, attempts + 1, started):
-                self._opened.set()
-                self._notify()
+                # Connected but never opened (a backup dropping clients, a stopped process):
+                # try the other addresses of this pass before counting the pass as failed.
+                failed_in_pass += 1
+                if failed_in_pass < len(self.addresses):
+                    continue
+            failed_in_pass = 0
+            attempts += 1
+            if not self._may_retry(attempts, started):
+                self.error = self.error or ConnectError(
+                    f"could not connect to {', '.join(str(a) for a in self.addresses)}"
+                )
+                self._finish()
                 return
+            await anyio.sleep(delay)
+            delay = min(delay * 2, self.reconnect_interval_max)
 
-    def _may_retry(self, first: bool, attempts: int, started: float) -> bool:
+    def _finish(self) -> None:
+        self.engine = None
+        self._opened.set()
+        self._notify()
+
+    def _may_retry(self, attempts: int, started: float) -> bool:
         if isinstance(self.error, AuthenticationError):
             return False
         if not self.reconnect:
@@ -315,7 +327,7 @@ class Connection:
     def _attempt_timeout(self) -> float:
         return 2 * self.heartbeat if self.heartbeat else self.connect_timeout
 
-    async def _serve(self, stream: anyio.abc.SocketStream, first: bool) -> QpidHaError | None:
+    async def _serve(self, stream: anyio.abc.SocketStream) -> QpidHaError | None:
         """Run one transport until it ends; the error that ended it if it had opened."""
         engine = Engine(
             container_id=self.container_id,

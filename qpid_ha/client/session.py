@@ -387,6 +387,7 @@ class Receiver(_LinkBase):
         self.capacity = capacity
         self.source = source_for(self.address)
         self._queue: deque[tuple[Message, Delivery]] = deque()
+        self._fetching = 0
 
     def _restore(self, engine_session: EngineSession) -> None:
         link = engine_session.attach_receiver(
@@ -401,6 +402,8 @@ class Receiver(_LinkBase):
         self._queue.clear()  # prefetched on the lost connection: the broker redelivers them
         if self.capacity:
             link.flow(self.capacity)
+        elif self._fetching:
+            link.flow(1)  # a fetch is waiting on a receiver without prefetch
 
     def _on_message(self, event: DeliveryReceived) -> None:
         self._queue.append((decode(event.payload), event.delivery))
@@ -421,10 +424,13 @@ class Receiver(_LinkBase):
         if not self._queue and self.capacity == 0 and link is not None and link.credit == 0:
             link.flow(1)
             self.session.connection.wakeup()
+        self._fetching += 1
         try:
             await self._wait(lambda: bool(self._queue), deadline)
         except Timeout:
             raise Empty(f"no message on {self.address.name!r} within {timeout} s") from None
+        finally:
+            self._fetching -= 1
         message, delivery = self._queue.popleft()
         self.session._received(message, delivery)
         link = self.link

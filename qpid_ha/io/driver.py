@@ -21,6 +21,7 @@ import anyio
 import anyio.abc
 
 from ..amqp.connection import Connection
+from ..amqp.performatives import Error
 
 __all__ = ["ConnectionDriver", "ProtocolHandler"]
 
@@ -105,12 +106,25 @@ class ConnectionDriver:
                         self._abandon()
                         return
                 engine.receive_data(data)
-                self.handler.process()
+                self._process()
                 self.wakeup()
         except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
             engine.receive_data(b"")
-            self.handler.process()
+            self._process()
             self.wakeup()
+
+    def _process(self) -> None:
+        # A failure in the layer above ends this connection, never the server around it.
+        try:
+            self.handler.process()
+        except Exception:
+            log.exception("closing a connection after an internal error")
+            self._fail()
+
+    def _fail(self) -> None:
+        engine = self.handler.engine
+        if not engine.finished:
+            engine.close(Error(condition="amqp:internal-error", description="internal error"))
 
     def _abandon(self) -> None:
         self._abandoned = True
@@ -121,7 +135,11 @@ class ConnectionDriver:
         send = self.stream.send
         while True:
             self._wake = anyio.Event()
-            self.handler.pump()
+            try:
+                self.handler.pump()
+            except Exception:
+                log.exception("closing a connection after an internal error")
+                self._fail()
             data = engine.data_to_send()
             if data and not self._abandoned:
                 try:

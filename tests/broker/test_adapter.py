@@ -364,3 +364,32 @@ async def test_a_selector_filters_and_a_bad_selector_refuses_the_link(
     [detached] = await client.wait_for(LinkDetached)
     assert detached.error is not None
     assert detached.error.condition == "amqp:invalid-field"
+
+
+async def test_an_internal_error_closes_one_connection_and_the_broker_goes_on(
+    broker: Broker, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qpid_ha.amqp import ConnectionClosed
+    from qpid_ha.broker.adapter import AmqpConnection
+
+    def broken(self: AmqpConnection, *args: Any) -> None:
+        raise RuntimeError("a bug")
+
+    broker.declare_queue("q")
+    ssn = await client.session()
+    snd = await client.sender(ssn, "q")
+    monkeypatch.setattr(AmqpConnection, "_on_message", broken)
+    snd.send(encode_message("boom"))
+    [closed] = await client.wait_for(ConnectionClosed)
+    assert closed.error is not None and closed.error.condition == "amqp:internal-error"
+    monkeypatch.undo()
+    ours, theirs = memory_stream_pair()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(broker.serve_stream, theirs)
+        other = Client(ours, "other")
+        s2 = await other.session()
+        sender = await other.sender(s2, "q")
+        sender.send(encode_message("fine"))
+        [upd] = await other.wait_for(DeliveryUpdated)
+        assert upd.state == Accepted()
+        await ours.aclose()
