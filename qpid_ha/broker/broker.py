@@ -74,6 +74,8 @@ class Broker:
             self.registry, connections=lambda: [c.info() for c in list(self.connections)]
         )
         self.options_credit_window = _CREDIT_WINDOW
+        #: the properties of the broker's open (HA adds ``failover-server-list``)
+        self.open_properties: dict[str, Any] = {"product": "qpid-ha", "version": __version__}
         self.port = 0
         self._loop_thread = 0
         self._listener: Listener | None = None
@@ -233,7 +235,7 @@ class Broker:
             max_frame_size=opts.max_frame_size,
             idle_timeout=opts.idle_timeout or None,
             offered_capabilities=(ANONYMOUS_RELAY,),
-            properties={"product": "qpid-ha", "version": __version__},
+            properties=self.open_properties,
         )
         handler = AmqpConnection(self, engine, peer)
         driver = ConnectionDriver(

@@ -451,3 +451,27 @@ def test_a_client_closing_right_after_beginning_a_session_leaves_the_broker_serv
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "broker still serving"
+
+
+async def test_the_client_adopts_the_failover_server_list_a_broker_offers() -> None:
+    async def run_a(backup_port: int, stop: anyio.Event, *, task_status: Any) -> None:
+        async with Broker(port=0, auto_create=True) as a:
+            a.open_properties["failover-server-list"] = [
+                {"network-host": "127.0.0.1", "port": backup_port, "scheme": "amqp"}
+            ]
+            task_status.started(a)
+            await stop.wait()
+
+    async with Broker(port=0, auto_create=True) as b, anyio.create_task_group() as tg:
+        stop = anyio.Event()
+        a = await tg.start(run_a, b.port, stop)
+        # The client knows only A; A's open tells it about B.
+        async with Connection(a.url, reconnect=True, reconnect_limit=20) as conn:
+            assert [x.port for x in conn.addresses] == [a.port, b.port]
+            session = await conn.session()
+            sender = await session.sender("q")
+            await sender.send(Message("to a"))
+            stop.set()  # A goes away
+            await sender.send(Message("to b"), timeout=10)
+            assert conn.address is not None and conn.address.port == b.port
+        assert b.registry.queues["q"].depth == 1

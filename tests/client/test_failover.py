@@ -422,22 +422,3 @@ def test_the_blocking_api_reports_an_unreachable_url_list_as_connect_error() -> 
     assert str(p1) in str(info.value) and str(p2) in str(info.value)
     assert isinstance(info.value, messaging.ConnectionError)
     assert isinstance(info.value, QpidHaError)
-
-
-# ------------------------------------------------------------------------------------------
-# The broker's failover list
-# ------------------------------------------------------------------------------------------
-
-
-async def test_the_client_adopts_the_failover_server_list_the_broker_offers(
-    qpidd: QpiddFactory,
-) -> None:
-    a = qpidd()
-    async with Connection(f"amqp:{a.url}") as conn:
-        engine = conn.engine
-        assert engine is not None and engine.remote_open is not None
-        offered = (engine.remote_open.properties or {}).get("failover-server-list")
-        if offered is None:
-            pytest.skip("the broker offers no failover-server-list (it comes with HA)")
-        assert conn.address is not None and conn.addresses[0] == conn.address
-        assert len(conn.addresses) >= len(offered)
