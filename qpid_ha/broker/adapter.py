@@ -255,7 +255,7 @@ class AmqpConnection:
 
     def _attach_incoming(self, link: Link, attach: Attach) -> None:
         target = attach.target
-        window = self.broker.options_credit_window
+        window = self.broker.credit_window
         if isinstance(target, Coordinator):
             raise AmqpError("transactions are not supported yet", conditions.NOT_IMPLEMENTED)
         if target is None:

@@ -73,7 +73,8 @@ class Broker:
         self.management = ManagementNode(
             self.registry, connections=lambda: [c.info() for c in list(self.connections)]
         )
-        self.options_credit_window = _CREDIT_WINDOW
+        #: credit granted to each producer link, topped up when half used
+        self.credit_window = _CREDIT_WINDOW
         #: the properties of the broker's open (HA adds ``failover-server-list``)
         self.open_properties: dict[str, Any] = {"product": "qpid-ha", "version": __version__}
         self.port = 0
