@@ -261,33 +261,10 @@ class Linked:
 
         Settle modes are the ones the initiating side asks for.
         """
-        if ours_first is None:
-            ours_first = not self.our_server
-        if ours_first:
-            link = self.session.attach_sender(
-                name,
-                target=target or Target(address=name),
-                source=source,
-                snd_settle_mode=snd_settle_mode,
-                rcv_settle_mode=rcv_settle_mode,
-            )
-            self.pump.run()
-            plink = receiver(self.proton_link(name))
-        else:
-            plink = self.psession.receiver(name)
-            plink.target.address = target.address if target else name
-            if snd_settle_mode is not None:
-                plink.snd_settle_mode = snd_settle_mode
-            if rcv_settle_mode is not None:
-                plink.rcv_settle_mode = rcv_settle_mode
-            plink.open()
-            self.pump.run()
-            link = self.our_link(name)
-            link.attach(source=link.remote_source, target=link.remote_target)
-            self.pump.run()
-        assert link.attached
-        assert plink.state == BOTH_ACTIVE
-        return link, plink
+        link, plink = self._attach(
+            True, name, ours_first, source, target, snd_settle_mode, rcv_settle_mode
+        )
+        return link, receiver(plink)
 
     def our_receiver(
         self,
@@ -300,21 +277,42 @@ class Linked:
         rcv_settle_mode: int | None = None,
     ) -> tuple[Link, Sender]:
         """Attach our receiver to a proton sender (by the client side unless ``ours_first``)."""
+        link, plink = self._attach(
+            False, name, ours_first, source, target, snd_settle_mode, rcv_settle_mode
+        )
+        return link, sender(plink)
+
+    def _attach(
+        self,
+        we_send: bool,
+        name: str,
+        ours_first: bool | None,
+        source: Source | None,
+        target: Target | None,
+        snd_settle_mode: int | None,
+        rcv_settle_mode: int | None,
+    ) -> tuple[Link, Any]:
         if ours_first is None:
             ours_first = not self.our_server
+        modes = {"snd_settle_mode": snd_settle_mode, "rcv_settle_mode": rcv_settle_mode}
         if ours_first:
-            link = self.session.attach_receiver(
-                name,
-                source=source or Source(address=name),
-                target=target,
-                snd_settle_mode=snd_settle_mode,
-                rcv_settle_mode=rcv_settle_mode,
-            )
+            if we_send:
+                link = self.session.attach_sender(
+                    name, target=target or Target(address=name), source=source, **modes
+                )
+            else:
+                link = self.session.attach_receiver(
+                    name, source=source or Source(address=name), target=target, **modes
+                )
             self.pump.run()
-            plink = sender(self.proton_link(name))
+            plink: Any = self.proton_link(name)
         else:
-            plink = self.psession.sender(name)
-            plink.source.address = source.address if source else name
+            if we_send:
+                plink = self.psession.receiver(name)
+                plink.target.address = target.address if target else name
+            else:
+                plink = self.psession.sender(name)
+                plink.source.address = source.address if source else name
             if snd_settle_mode is not None:
                 plink.snd_settle_mode = snd_settle_mode
             if rcv_settle_mode is not None:
