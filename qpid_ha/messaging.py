@@ -318,6 +318,13 @@ class Session:
     async def _settle(action: Callable[[Message], None], message: Message) -> None:
         action(message)
 
+    def _settle_from_thread(self, message: Message | None, action: str) -> None:
+        """``Message.acknowledge()`` and friends, called from the application's thread."""
+        self.connection._call(self._settle_on_loop, message, action)
+
+    async def _settle_on_loop(self, message: Message | None, action: str) -> None:
+        self._async._settle(message, action)
+
     def close(self) -> None:
         """Close the session."""
         self.connection._call(self._async.close)
@@ -366,11 +373,16 @@ class Receiver:
 
     def fetch(self, timeout: float | None = None) -> Message:
         """The next message, waiting up to ``timeout`` seconds; raises :class:`Empty`."""
-        return self.session.connection._call(lambda: self._async.fetch(timeout))
+        message = self.session.connection._call(lambda: self._async.fetch(timeout))
+        message._settler = self.session._settle_from_thread
+        return message
 
     def get(self, timeout: float | None = None) -> Message | None:
         """The next message, or None after ``timeout`` seconds."""
-        return self.session.connection._call(lambda: self._async.get(timeout))
+        message = self.session.connection._call(lambda: self._async.get(timeout))
+        if message is not None:
+            message._settler = self.session._settle_from_thread
+        return message
 
     def available(self) -> int:
         """Messages prefetched and waiting."""

@@ -23,7 +23,7 @@ a message proton encodes decodes here with the values proton was given.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from ..amqp.message import BodyKind, Header, Properties, encode_message
@@ -96,7 +96,7 @@ class Message:
         delivery_count: the count of earlier failed deliveries.
     """
 
-    __slots__ = _FIELDS
+    __slots__ = (*_FIELDS, "_settler")
 
     def __init__(
         self,
@@ -130,6 +130,25 @@ class Message:
         self.annotations: dict[Any, Any] = dict(annotations or {})
         self.to = to
         self.delivery_count = delivery_count
+        # set by the receiver that fetched it: settles the delivery on its session
+        self._settler: Callable[[Message | None, str], None] | None = None
+
+    def acknowledge(self) -> None:
+        """Accept this received message (the same as ``session.acknowledge(message)``)."""
+        self._settle("accept")
+
+    def reject(self) -> None:
+        """Reject this received message: the broker does not deliver it again."""
+        self._settle("reject")
+
+    def release(self) -> None:
+        """Release this received message: the broker may deliver it again."""
+        self._settle("release")
+
+    def _settle(self, action: str) -> None:
+        if self._settler is None:
+            raise UsageError("only a message received from a receiver can be settled")
+        self._settler(self, action)
 
     @property
     def redelivered(self) -> bool:

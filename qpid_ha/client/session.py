@@ -433,6 +433,7 @@ class Receiver(_LinkBase):
             self._fetching -= 1
         message, delivery = self._queue.popleft()
         self.session._received(message, delivery)
+        message._settler = self.session._settle
         link = self.link
         if link is not None and self.capacity and link.credit <= self.capacity // 2:
             link.flow(self.capacity - len(self._queue))

@@ -475,3 +475,21 @@ async def test_the_client_adopts_the_failover_server_list_a_broker_offers() -> N
             await sender.send(Message("to b"), timeout=10)
             assert conn.address is not None and conn.address.port == b.port
         assert b.registry.queues["q"].depth == 1
+
+
+async def test_messages_settle_themselves_on_the_async_api() -> None:
+    async with Broker(port=0, auto_create=True) as b, Connection(b.url) as conn:
+        session = await conn.session()
+        sender = await session.sender("own")
+        for i in range(2):
+            await sender.send(Message(i))
+        receiver = await session.receiver("own", capacity=1)
+        first = await receiver.fetch(timeout=5)
+        first.reject()
+        second = await receiver.fetch(timeout=5)
+        second.acknowledge()
+        queue = b.registry.queues["own"]
+        with anyio.fail_after(5):
+            while queue.depth:
+                await anyio.sleep(0.01)
+        assert queue.stats.rejects == 1

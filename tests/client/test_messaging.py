@@ -14,7 +14,7 @@ import pytest
 
 from qpid_ha import messaging
 from qpid_ha.broker.broker import Broker
-from qpid_ha.errors import QpidHaError
+from qpid_ha.errors import QpidHaError, UsageError
 from qpid_ha.messaging import Connection, Message
 
 pytestmark = pytest.mark.timeout(30)
@@ -190,3 +190,19 @@ def test_every_exception_is_a_qpid_ha_error_under_messaging_error() -> None:
 
 
 EXTRA = {"Empty", "Timeout", "NotFound", "MalformedAddress", "TargetCapacityExceeded"}
+
+
+def test_a_received_message_acknowledges_itself(connection: Connection) -> None:
+    session = connection.session()
+    sender = session.sender("self-acked")
+    for i in range(3):
+        sender.send(Message(i))
+    receiver = session.receiver("self-acked")
+    first = receiver.fetch(timeout=5)
+    second = receiver.fetch(timeout=5)
+    first.acknowledge()
+    second.release()
+    again = receiver.fetch(timeout=5)
+    assert again.content in (1, 2)
+    with pytest.raises(UsageError, match="only a message received"):
+        Message("not received").acknowledge()
