@@ -287,7 +287,11 @@ class AmqpConnection:
                 capabilities=created_caps,
             )
         link.context = state
-        link.attach(source=attach.source, target=reply)
+        link.attach(
+            source=attach.source,
+            target=reply,
+            max_message_size=self.broker.options.max_message_size or None,
+        )
         link.flow(window)
 
     def _attach_outgoing(self, link: Link, attach: Attach) -> None:

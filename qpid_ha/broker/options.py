@@ -131,6 +131,9 @@ class BrokerOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
             :attr:`offered_mechanisms` for what ``auth`` leaves of them).
         users: user name to password, for PLAIN when ``auth`` is on (``ha_username`` with
             ``ha_password`` is let in too, so backups can reach a primary).
+        max_message_size: the largest message the broker accepts, in bytes (0: no limit);
+            advertised on every producer link, so a larger message detaches the link with
+            ``amqp:link:message-size-exceeded``.
         auto_create: create a queue for any address a client attaches to that names no
             node (as ActiveMQ Artemis does); off by default, as in qpidd, where a client asks
             for creation with the ``create-on-demand`` capability.
@@ -161,6 +164,7 @@ class BrokerOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     idle_timeout: float = 60.0
     sasl_mechanisms: tuple[str, ...] = SUPPORTED_MECHANISMS
     users: dict[str, str] = {}
+    max_message_size: int = 0
     auto_create: bool = False
 
     def __post_init__(self) -> None:
@@ -330,6 +334,7 @@ _CHECKS: dict[str, Callable[[Any], None]] = {
     "idle_timeout": _seconds(allow_zero=True),
     "sasl_mechanisms": _check_mechanisms,
     "users": _check_users,
+    "max_message_size": _int_range(0),
     "auto_create": _check_bool,
 }
 
@@ -610,6 +615,7 @@ _OPTIONS: tuple[_Option, ...] = (
     _Option("idle-timeout", _number, "SECONDS", "drop connections silent this long; 0: never"),
     _Option("sasl-mechanisms", _mechanism_list, "MECHS", "SASL mechanisms to offer"),
     _Option("users", _users_file, "FILE", "file of user=password lines for PLAIN"),
+    _Option("max-message-size", _integer, "N", "largest message accepted; 0: no limit"),
     _Option("auto-create", _yes_no, "yes|no", "create a queue for unknown addresses", "flag"),
 )
 _BY_NAME: dict[str, _Option] = {option.name: option for option in _OPTIONS}

@@ -393,3 +393,22 @@ async def test_an_internal_error_closes_one_connection_and_the_broker_goes_on(
         [upd] = await other.wait_for(DeliveryUpdated)
         assert upd.state == Accepted()
         await ours.aclose()
+
+
+async def test_a_message_over_the_broker_max_message_size_detaches_the_producer() -> None:
+    async with Broker(port=0, max_message_size=1000) as broker:
+        broker.declare_queue("q")
+        ours, theirs = memory_stream_pair()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(broker.serve_stream, theirs)
+            c = Client(ours)
+            ssn = await c.session()
+            snd = await c.sender(ssn, "q")
+            assert snd.remote_max_message_size == 1000
+            snd.remote_attach = None  # a client that ignores the advertised limit
+            snd.send(encode_message(b"x" * 2000))
+            [detached] = await c.wait_for(LinkDetached)
+            assert detached.error is not None
+            assert detached.error.condition == "amqp:link:message-size-exceeded"
+            assert broker.registry.queues["q"].depth == 0
+            await ours.aclose()
