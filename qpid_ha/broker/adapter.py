@@ -24,6 +24,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..amqp import conditions
@@ -469,8 +470,11 @@ class AmqpConnection:
                 return
             if delivery.remote_settled:
                 reg.enqueue(queues, message, _noop)
-            elif reg.enqueue(queues, message, lambda: self._accept_later(delivery)):
-                delivery.update(_ACCEPTED, settled=link.rcv_settle_mode == 0)
+            else:
+                # A callback for a later accept is only needed when a completer may hold it.
+                later = partial(self._accept_later, delivery) if reg.has_completers else _noop
+                if reg.enqueue(queues, message, later):
+                    delivery.update(_ACCEPTED, settled=link.rcv_settle_mode == 0)
             message.compact()  # the queue entries keep what they need
         except AmqpError as e:  # a DecodeError of the message, a full queue, an unknown node
             if not delivery.remote_settled:

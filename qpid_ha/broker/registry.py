@@ -218,6 +218,11 @@ class Registry:
         if observer in self._observers:
             self._observers.remove(observer)
 
+    @property
+    def has_completers(self) -> bool:
+        """Whether an enqueue may complete later (some completer is registered)."""
+        return bool(self._completers)
+
     def add_completer(self, completer: EnqueueCompleter) -> None:
         """Let ``completer`` see (and delay) every later enqueue."""
         self._completers.append(completer)

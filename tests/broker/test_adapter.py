@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
@@ -98,13 +99,20 @@ async def broker() -> AsyncIterator[Broker]:
         yield b
 
 
-@pytest.fixture
-async def client(broker: Broker) -> AsyncIterator[Client]:
+@contextlib.asynccontextmanager
+async def connected(broker: Broker, container_id: str = "test-client") -> AsyncIterator[Client]:
+    """A client on a memory stream that ``broker`` serves; the stream closes on exit."""
     ours, theirs = memory_stream_pair()
     async with anyio.create_task_group() as tg:
         tg.start_soon(broker.serve_stream, theirs)
-        yield Client(ours)
+        yield Client(ours, container_id)
         await ours.aclose()
+
+
+@pytest.fixture
+async def client(broker: Broker) -> AsyncIterator[Client]:
+    async with connected(broker) as c:
+        yield c
 
 
 async def test_a_message_sent_to_a_queue_is_accepted_and_received(
@@ -211,17 +219,14 @@ async def test_outcomes_release_modify_and_reject_as_the_spec_says(
 
 async def test_a_consumer_that_goes_away_gives_its_messages_back(broker: Broker) -> None:
     broker.declare_queue("q")
-    ours, theirs = memory_stream_pair()
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(broker.serve_stream, theirs)
-        c = Client(ours)
+    async with connected(broker) as c:
         ssn = await c.session()
         snd = await c.sender(ssn, "q")
         snd.send(encode_message("held"))
         await c.wait_for(DeliveryUpdated)
         await c.receiver(ssn, Source(address="q"))
         await c.wait_for(DeliveryReceived)
-        await ours.aclose()  # gone without settling
+        await c.stream.aclose()  # gone without settling
         queue = broker.registry.queues["q"]
         with anyio.fail_after(5):
             while queue.available != 1:
@@ -298,17 +303,12 @@ async def test_presettled_messages_need_no_outcome(broker: Broker, client: Clien
 
 
 async def test_auto_create_makes_a_queue_for_an_unknown_address() -> None:
-    async with Broker(port=0, auto_create=True) as broker:
-        ours, theirs = memory_stream_pair()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(broker.serve_stream, theirs)
-            c = Client(ours)
-            ssn = await c.session()
-            snd = await c.sender(ssn, "fresh")
-            snd.send(encode_message("x"))
-            await c.wait_for(DeliveryUpdated)
-            assert broker.registry.queues["fresh"].depth == 1
-            await ours.aclose()
+    async with Broker(port=0, auto_create=True) as broker, connected(broker) as c:
+        ssn = await c.session()
+        snd = await c.sender(ssn, "fresh")
+        snd.send(encode_message("x"))
+        await c.wait_for(DeliveryUpdated)
+        assert broker.registry.queues["fresh"].depth == 1
 
 
 async def test_a_message_over_the_consumer_max_message_size_is_left_for_others(
@@ -383,32 +383,47 @@ async def test_an_internal_error_closes_one_connection_and_the_broker_goes_on(
     [closed] = await client.wait_for(ConnectionClosed)
     assert closed.error is not None and closed.error.condition == "amqp:internal-error"
     monkeypatch.undo()
-    ours, theirs = memory_stream_pair()
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(broker.serve_stream, theirs)
-        other = Client(ours, "other")
+    async with connected(broker, "other") as other:
         s2 = await other.session()
         sender = await other.sender(s2, "q")
         sender.send(encode_message("fine"))
         [upd] = await other.wait_for(DeliveryUpdated)
         assert upd.state == Accepted()
-        await ours.aclose()
 
 
 async def test_a_message_over_the_broker_max_message_size_detaches_the_producer() -> None:
-    async with Broker(port=0, max_message_size=1000) as broker:
+    async with Broker(port=0, max_message_size=1000) as broker, connected(broker) as c:
         broker.declare_queue("q")
-        ours, theirs = memory_stream_pair()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(broker.serve_stream, theirs)
-            c = Client(ours)
-            ssn = await c.session()
-            snd = await c.sender(ssn, "q")
-            assert snd.remote_max_message_size == 1000
-            snd.remote_attach = None  # a client that ignores the advertised limit
-            snd.send(encode_message(b"x" * 2000))
-            [detached] = await c.wait_for(LinkDetached)
-            assert detached.error is not None
-            assert detached.error.condition == "amqp:link:message-size-exceeded"
-            assert broker.registry.queues["q"].depth == 0
-            await ours.aclose()
+        ssn = await c.session()
+        snd = await c.sender(ssn, "q")
+        assert snd.remote_max_message_size == 1000
+        snd.remote_attach = None  # a client that ignores the advertised limit
+        snd.send(encode_message(b"x" * 2000))
+        [detached] = await c.wait_for(LinkDetached)
+        assert detached.error is not None
+        assert detached.error.condition == "amqp:link:message-size-exceeded"
+        assert broker.registry.queues["q"].depth == 0
+
+
+async def test_a_completer_holds_the_producers_accepted_until_it_releases(
+    broker: Broker, client: Client
+) -> None:
+    from qpid_ha.broker import Completion, Queue, QueueEntry
+
+    held: list[Completion] = []
+
+    class Guard:
+        def enqueued(self, queue: Queue, entry: QueueEntry, completion: Completion) -> None:
+            completion.hold()
+            held.append(completion)
+
+    broker.declare_queue("q")
+    broker.registry.add_completer(Guard())
+    ssn = await client.session()
+    snd = await client.sender(ssn, "q")
+    sent = snd.send(encode_message("guarded"))
+    await client.until(lambda: len(held) == 1)
+    assert sent.remote_state is None  # stored, but not yet accepted
+    held[0].release()
+    [upd] = await client.wait_for(DeliveryUpdated)
+    assert upd.delivery is sent and upd.state == Accepted()
